@@ -69,6 +69,10 @@ int main(int argc, char **argv)
 	ssize_t len;
 
 	cp_cli_init(argc, argv);
+	if (argc == 2 && !strcmp(argv[1], "--version"))
+		cp_cli_option(CP_OPT_VERSION, NULL, usage);
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		cp_cli_option('h', NULL, usage);
 	if (argc != 2 || argv[1][0] == '-')
 		cp_usage_error(usage, NULL);
 	if (!orig || !*orig)
