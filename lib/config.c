@@ -28,6 +28,7 @@ struct kvfile {
 
 static struct kvfile conf, creds;
 static char *creds_path;
+static int creds_status;   /* outcome of loading the credentials file */
 
 static void kv_add(struct kvfile *f, const char *key, const char *val)
 {
@@ -174,6 +175,7 @@ void cp_config_free(void)
 {
 	kv_free(&conf);
 	kv_free(&creds);
+	creds_status = 0;
 	free(creds_path);
 	creds_path = NULL;
 }
@@ -296,12 +298,13 @@ void cp_credentials_set_path(const char *path)
 	free(creds_path);
 	creds_path = path ? xstrdup(path) : NULL;
 	kv_free(&creds);
+	creds_status = 0;
 }
 
 /* Load the credentials file once; 0, or CP_EX_CONFIG when it is unsafe. */
 static int creds_load(void)
 {
-	static int status;
+	int status = 0;
 	struct stat st;
 	const char *path;
 	char *deflt = NULL;
@@ -309,7 +312,7 @@ static int creds_load(void)
 	FILE *fp;
 
 	if (creds.loaded)
-		return status;
+		return creds_status;
 	creds.loaded = true;
 	path = creds_path ? creds_path : getenv("CLIENTPULSE_CREDENTIALS");
 	if (!path || !*path)
@@ -321,7 +324,7 @@ static int creds_load(void)
 			status = CP_EX_CONFIG;
 		}
 		free(deflt);
-		return status;
+		return creds_status = status;
 	}
 	/* Checked on the open descriptor, not the name, so the file cannot
 	 * be swapped between the check and the read. */
@@ -348,7 +351,7 @@ static int creds_load(void)
 		close(fd);
 	creds.loaded = true;
 	free(deflt);
-	return status;
+	return creds_status = status;
 }
 
 const char *cp_secret(const char *key, const char *env, int *err)
