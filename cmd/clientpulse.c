@@ -81,7 +81,7 @@ static int valid_name(const char *s)
 
 static int help(const char *dir, const char *cmd)
 {
-	char page[128], *local;
+	char page[128], *local = NULL;
 	const char *name = "clientpulse";
 
 	if (cmd) {
@@ -90,10 +90,21 @@ static int help(const char *dir, const char *cmd)
 		snprintf(page, sizeof page, "cp-%s", cmd);
 		name = page;
 	}
-	/* the build tree's page, when this binary runs from bin/ */
-	local = dir ? xasprintf("%s/../man/%s.%s", dir, name,
-	    cmd ? "1" : "7") : NULL;
-	if (local && access(local, R_OK) == 0) {
+	/* the source tree's page, when this binary runs from the build
+	 * tree (bin/ or build/asan/bin/); an installed one is found by man */
+	if (dir) {
+		static const char *const up[] = { "..", "../../.." };
+		size_t i;
+		for (i = 0; i < 2 && !local; i++) {
+			local = xasprintf("%s/%s/man/%s.%s", dir, up[i], name,
+			    cmd ? "1" : "7");
+			if (access(local, R_OK) != 0) {
+				free(local);
+				local = NULL;
+			}
+		}
+	}
+	if (local) {
 		execlp("man", "man", "-l", local, (char *)NULL);
 	} else if (cmd) {
 		execlp("man", "man", "1", name, (char *)NULL);
@@ -127,10 +138,15 @@ int main(int argc, char **argv)
 		return CP_EX_OK;
 	}
 	dir = self_dir(argv[0]);
-	if (!strcmp(cmd, "help"))
-		return help(dir, argc > 2 ? argv[2] : NULL);
-	if (!valid_name(cmd))
+	if (!strcmp(cmd, "help")) {
+		int rc = help(dir, argc > 2 ? argv[2] : NULL);
+		free(dir);
+		return rc;
+	}
+	if (!valid_name(cmd)) {
+		free(dir);
 		cp_usage_error(usage, "not a command: '%s'", cmd);
+	}
 
 	bin = xasprintf("cp-%s", cmd);
 	argv[1] = bin;
@@ -140,12 +156,15 @@ int main(int argc, char **argv)
 			execv(path, argv + 1);
 		free(path);
 	}
+	free(dir);
 	execvp(bin, argv + 1);
 	if (errno == ENOENT) {
 		cp_err("'%s' is not a clientpulse command (no %s); see "
 		    "'clientpulse --help'", cmd, bin);
+		free(bin);
 		return CP_EX_USAGE;
 	}
 	cp_err("%s: %s", bin, strerror(errno));
+	free(bin);
 	return CP_EX_UNAVAILABLE;
 }
