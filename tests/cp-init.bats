@@ -127,8 +127,10 @@ load helper
 	sqlite3 state.db 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 	cp state.db "$shared/state.db"
 	chmod 666 "$shared/state.db"
+	# the build tree may sit in a home directory nobody cannot enter
+	cp "$CP_BIN/cp-account" "$shared/"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups env \
-	    CLIENTPULSE_DB="$shared/state.db" HOME=/tmp "$CP_BIN/cp-account" list --as alice
+	    CLIENTPULSE_DB="$shared/state.db" HOME=/tmp "$shared/cp-account" list --as alice
 	rm -rf "$shared"
 	assert_equal "$status" 77
 	assert_output --partial "--as is honoured only for root or the owner of the state file"

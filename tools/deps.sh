@@ -4,7 +4,7 @@
 # otherwise print the exact install line and fail.
 PKGS="libjansson-dev libcurl4-openssl-dev libsqlite3-dev libpcre2-dev
 libutf8proc-dev libxml2-dev libssl-dev pkg-config bats bats-assert
-bats-support mandoc sqlite3 jq python3 tmux zsh gcc make"
+bats-support mandoc sqlite3 jq python3 tmux zsh man-db gcc make"
 missing=""
 
 need_pc() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
@@ -29,6 +29,7 @@ need_cmd jq jq
 need_cmd python3 python3
 need_cmd tmux tmux
 need_cmd zsh zsh
+need_cmd man man-db
 
 [ -z "$missing" ] && exit 0
 
