@@ -160,3 +160,18 @@ doc() {
 	assert_success
 	assert_output --regexp '^cp-validate [0-9]+\.[0-9]+\.[0-9]+$'
 }
+
+@test "records of every size across buffer boundaries come through intact" {
+	python3 - >in.ndjson <<'PY'
+import json, random
+r = random.Random(7)
+for i in range(300):
+    n = r.choice([0, 1, 100, 65535, 65536, 65537, 131072, r.randint(0, 300000)])
+    rec = {"type": "finding", "v": 1, "check": "size", "severity": "info",
+           "entity": i, "detail": "ü" * (n // 2) + "x" * (n % 2), "fixed": False}
+    print(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+PY
+	run cp-validate in.ndjson
+	assert_success
+	assert_equal "$(cp-validate in.ndjson | sha256sum)" "$(sha256sum <in.ndjson)"
+}
