@@ -31,7 +31,8 @@ bool cp_role_parse(const char *s, cp_role *out)
 const char *cp_action_name(cp_action a)
 {
 	static const char *const names[] = { "read", "export", "decide",
-	    "assign", "account admin", "user admin", "audit read" };
+	    "assign", "account admin", "user admin", "audit read",
+	    "change tenant settings", "verify the audit chain" };
 	return (unsigned)a < sizeof names / sizeof *names ? names[a] : "?";
 }
 
@@ -139,6 +140,8 @@ bool cp_rbac_allows(const cp_user *u, cp_action a)
 		return u->role >= CP_ROLE_MANAGER;
 	case CP_ACT_ACCOUNT_ADMIN:
 	case CP_ACT_USER_ADMIN:
+	case CP_ACT_TENANT_ADMIN:
+	case CP_ACT_AUDIT_VERIFY:
 		return u->role == CP_ROLE_ADMIN;
 	}
 	return false;

@@ -52,7 +52,9 @@ typedef enum {
 	CP_ACT_ASSIGN,          /* reassign an account's owner (in scope) */
 	CP_ACT_ACCOUNT_ADMIN,   /* add, import, remove accounts */
 	CP_ACT_USER_ADMIN,      /* add users, grant, revoke, roles */
-	CP_ACT_AUDIT_READ       /* read the audit log */
+	CP_ACT_AUDIT_READ,      /* read the audit log */
+	CP_ACT_TENANT_ADMIN,    /* tenant settings (review SLA) */
+	CP_ACT_AUDIT_VERIFY     /* walk the whole audit chain */
 } cp_action;
 
 const char *cp_role_name(cp_role r);
