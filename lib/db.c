@@ -369,13 +369,16 @@ void cp_db_close(sqlite3 *db)
 		return;
 	cp_db_rollback(db);
 	/* statements prepared with cp_db_prepare are finalized by the
-	 * callers; anything left over is finalized here so close succeeds */
-	{
+	 * callers; anything left over is finalized here so close succeeds.
+	 * Close first: it disconnects virtual tables (FTS5), which finalize
+	 * their own statements; finalizing those here too would free them
+	 * twice. */
+	if (sqlite3_close(db) == SQLITE_BUSY) {
 		sqlite3_stmt *st;
 		while ((st = sqlite3_next_stmt(db, NULL)) != NULL)
 			sqlite3_finalize(st);
+		sqlite3_close(db);
 	}
-	sqlite3_close(db);
 }
 
 char *cp_db_setting(sqlite3 *db, const char *key)
