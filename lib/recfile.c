@@ -1,0 +1,142 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcode.h"
+#include "log.h"
+#include "mem.h"
+#include "recfile.h"
+#include "strbuf.h"
+
+#define MAX_FILE (64u << 20)
+
+static int slurp(FILE *fp, const char *name, strbuf *sb)
+{
+	char chunk[65536];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		sb_add(sb, chunk, n);
+		if (sb->len > MAX_FILE) {
+			cp_err("%s: larger than %u MiB", name, MAX_FILE >> 20);
+			return CP_EX_DATAERR;
+		}
+	}
+	if (ferror(fp)) {
+		cp_err("%s: read error: %s", name, strerror(errno));
+		return CP_EX_IOERR;
+	}
+	return 0;
+}
+
+static unsigned long lines_upto(const char *s, size_t from, size_t to,
+    unsigned long line)
+{
+	for (; from < to; from++)
+		if (s[from] == '\n')
+			line++;
+	return line;
+}
+
+/* The next line at or after pos that starts with '{'. */
+static size_t resync(const char *s, size_t len, size_t pos)
+{
+	for (; pos < len; pos++)
+		if (s[pos] == '\n' && pos + 1 < len && s[pos + 1] == '{')
+			return pos + 1;
+	return len;
+}
+
+static int parse(const char *s, size_t len, const char *name, cp_record_fn fn,
+    void *arg)
+{
+	size_t pos = 0, at = 0;
+	unsigned long line = 1;
+	bool array = false;
+	int rc = 0;
+
+	while (pos < len && strchr(" \t\r\n", s[pos]))
+		pos++;
+	if (pos < len && s[pos] == '[') {
+		array = true;
+		pos++;
+	}
+	for (;;) {
+		json_error_t e;
+		json_t *rec;
+		cp_line ln;
+
+		while (pos < len && (strchr(" \t\r\n", s[pos]) ||
+		    (array && s[pos] == ',')))
+			pos++;
+		if (pos >= len || (array && s[pos] == ']'))
+			break;
+		line = lines_upto(s, at, pos, line);
+		at = pos;
+		ln.input = name;
+		ln.lineno = line;
+		ln.text = s + pos;
+		rec = json_loadb(s + pos, len - pos, JSON_DISABLE_EOF_CHECK |
+		    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
+		if (!rec) {
+			size_t eol = pos;
+			while (eol < len && s[eol] != '\n')
+				eol++;
+			ln.lineno = line + (e.line > 1 ? (unsigned long)e.line - 1 : 0);
+			ln.len = eol - pos;
+			cp_reject(&ln, "invalid JSON: %s", e.text);
+			if (array) {
+				cp_err("%s: giving up on the rest of the array", name);
+				break;
+			}
+			pos = resync(s, len, pos);
+			continue;
+		}
+		ln.len = (size_t)e.position;
+		pos += (size_t)e.position;
+		if (!json_is_object(rec)) {
+			cp_reject(&ln, "not a JSON object");
+			json_decref(rec);
+			continue;
+		}
+		rc = fn(rec, &ln, arg);
+		json_decref(rec);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+int cp_recfile_inputs(int nfiles, char **files, cp_record_fn fn, void *arg)
+{
+	int i, status = 0;
+	char *stdin_name = "-";
+
+	if (nfiles == 0) {
+		nfiles = 1;
+		files = &stdin_name;
+	}
+	for (i = 0; i < nfiles; i++) {
+		strbuf sb = CP_STRBUF_INIT;
+		bool in = !strcmp(files[i], "-");
+		const char *name = in ? "<stdin>" : files[i];
+		FILE *fp = in ? stdin : fopen(files[i], "r");
+		int rc;
+
+		if (!fp) {
+			cp_err("%s: %s", files[i], strerror(errno));
+			status = cp_exit_worst(status, CP_EX_NOINPUT);
+			continue;
+		}
+		rc = slurp(fp, name, &sb);
+		if (!in)
+			fclose(fp);
+		if (!rc)
+			rc = parse(sb_str(&sb), sb.len, name, fn, arg);
+		sb_free(&sb);
+		if (rc)
+			return rc;
+	}
+	return status;
+}
