@@ -247,7 +247,14 @@ static void add_text(ctx *x, xmlNode *elem, const char *s, int in_link,
 	}
 	if (any)
 		x->pending_br = 0;
-	sb_add(&x->cur->text, s, len);
+	/* source line breaks are spaces, except in preformatted text */
+	if (elem && elem->name && !strcasecmp((const char *)elem->name, "pre")) {
+		sb_add(&x->cur->text, s, len);
+	} else {
+		for (i = 0; i < len; i++)
+			sb_addc(&x->cur->text, s[i] == '\n' || s[i] == '\r' ||
+			    s[i] == '\t' ? ' ' : s[i]);
+	}
 	x->cur->chars += nch;
 	x->cur->commas += ncomma;
 	if (in_link)

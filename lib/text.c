@@ -337,3 +337,45 @@ void cp_sentences(const char *t, size_t n, cp_spans *out)
 	}
 	add_trimmed(out, t, start, n);
 }
+
+static size_t line_chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			c++;
+	return c;
+}
+
+void cp_text_unwrap(char *t)
+{
+	size_t n = strlen(t), i, w = 0, ls = 0;
+
+	/* the wrap width: the longest line */
+	for (i = 0; i <= n; i++)
+		if (i == n || t[i] == '\n') {
+			size_t c = line_chars(t + ls, i - ls);
+			if (c > w)
+				w = c;
+			ls = i + 1;
+		}
+	if (w < 40)
+		return;
+	ls = 0;
+	for (i = 0; i < n; i++) {
+		size_t len, nw, j;
+		if (t[i] != '\n')
+			continue;
+		len = line_chars(t + ls, i - ls);
+		if (i + 1 >= n || t[i + 1] == '\n' || (i > 0 && t[i - 1] == '\n')) {
+			ls = i + 1;
+			continue;
+		}
+		for (j = i + 1; j < n && t[j] != ' ' && t[j] != '\n'; j++)
+			;
+		nw = line_chars(t + i + 1, j - i - 1);
+		if (len * 2 >= w && len + 1 + nw > w)
+			t[i] = ' ';
+		ls = i + 1;
+	}
+}

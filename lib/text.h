@@ -34,6 +34,12 @@ typedef struct cp_spans {
  * the number of invalid sequences replaced.  Never fails. */
 char *cp_text_clean(const char *s, size_t n, size_t *nbad);
 
+/* Rejoin hard-wrapped lines of cleaned plain text, in place: a single
+ * line break becomes a space when the line is long and the next line's
+ * first word would not have fitted on it (the mark of a wrapped
+ * paragraph); short lines (addresses, contact blocks) stay. */
+void cp_text_unwrap(char *text);
+
 /* Split text into sentences (appended to out; free with cp_spans_free). */
 void cp_sentences(const char *text, size_t n, cp_spans *out);
 void cp_spans_free(cp_spans *s);
