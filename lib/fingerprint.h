@@ -1,0 +1,43 @@
+/*
+ * fingerprint.h — what near-duplicate detection compares.
+ *
+ * Text is reduced to its words (letters and digits, lower-cased; the
+ * same tokenisation everywhere) and to shingles of k consecutive words
+ * (default 3).  From the shingles:
+ *
+ *   cp_simhash   64-bit SimHash (Charikar): the signal's "fingerprint",
+ *                close texts differ in few bits (Hamming distance);
+ *   cp_minhash   a MinHash signature of CP_MH_N 32-bit values by one
+ *                permutation hashing with rotation densification: the
+ *                share of equal values estimates the Jaccard similarity of
+ *                the shingle sets, and bands of CP_MH_ROWS values give the
+ *                LSH keys cp-dedupe indexes (CP_MH_BANDS of them);
+ *   cp_text_key  the exact-duplicate key: SHA-256 of the word sequence,
+ *                so whitespace, case and punctuation do not matter.
+ */
+#ifndef CP_FINGERPRINT_H
+#define CP_FINGERPRINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_MH_N     32
+#define CP_MH_ROWS  4
+#define CP_MH_BANDS (CP_MH_N / CP_MH_ROWS)
+#define CP_SHINGLE_DEFAULT 3
+
+uint64_t cp_simhash(const char *text, size_t n, int shingle);
+void cp_minhash(const char *text, size_t n, int shingle,
+    uint32_t sig[CP_MH_N]);
+/* Estimated Jaccard similarity of two signatures, in [0,1]. */
+double cp_minhash_sim(const uint32_t *a, const uint32_t *b);
+/* The LSH key of band b (0..CP_MH_BANDS-1), never 0. */
+int64_t cp_minhash_band(const uint32_t sig[CP_MH_N], int b);
+/* 32 hex digits + NUL. */
+void cp_text_key(const char *text, size_t n, char out[33]);
+/* 16 lower-case hex digits + NUL; and back (false if not 16 hex). */
+void cp_fp_hex(uint64_t fp, char out[17]);
+int cp_fp_parse(const char *s, uint64_t *out);
+int cp_hamming(uint64_t a, uint64_t b);
+
+#endif
