@@ -25,6 +25,7 @@ struct cp_themes {
 	size_t negwin;
 	pcre2_code *cues;            /* every cue, (*MARK)ed "<theme>.<tier>" */
 	pcre2_code *neg;
+	pcre2_code *negafter;        /* verb-final denials: "… zurückgewiesen" */
 	pcre2_code *item;            /* "Item 2.05" */
 	pcre2_match_data *md;
 	char *origin;
@@ -116,6 +117,13 @@ static int build(cp_themes *t)
 			rc = CP_EX_CONFIG;
 	if (!rc && !(t->neg = compile(t->origin, sb.len ? sb.buf : "(?!)")))
 		rc = CP_EX_CONFIG;
+	sb_reset(&sb);
+	json_array_foreach(json_object_get(t->doc, "negation_after"), i, a)
+		if (add_alt(&sb, a, "n", t->origin))
+			rc = CP_EX_CONFIG;
+	if (!rc && !(t->negafter = compile(t->origin, sb.len ? sb.buf :
+	    "(?!)")))
+		rc = CP_EX_CONFIG;
 	sb_free(&sb);
 	if (!rc)
 		t->item = compile(t->origin,
@@ -191,6 +199,7 @@ void cp_themes_free(cp_themes *t)
 		return;
 	pcre2_code_free(t->cues);
 	pcre2_code_free(t->neg);
+	pcre2_code_free(t->negafter);
 	pcre2_code_free(t->item);
 	pcre2_match_data_free(t->md);
 	json_decref(t->doc);
@@ -208,6 +217,7 @@ typedef struct tstate {
 	int last;                    /* last sentence counted (+1) */
 	int neglast;
 	int hit;
+	int strong, negstrong;       /* a strong cue seen (asserting, denying) */
 } tstate;
 
 static size_t sentence_of(const cp_spans *s, size_t pos)
@@ -225,37 +235,52 @@ static size_t sentence_of(const cp_spans *s, size_t pos)
 }
 
 typedef struct negs {
-	size_t *end;
+	size_t *end;        /* cues before a hit: where each ends */
 	size_t n, cap;
+	size_t *start;      /* cues after a hit: where each starts */
+	size_t na, acap;
 } negs;
 
+/* A denial cue shortly before the hit in its sentence, or a verb-final
+ * one after it in the same sentence. */
 static int negated(const cp_themes *t, const negs *ng, const cp_spans *s,
-    size_t sent, size_t pos)
+    size_t sent, size_t pos, size_t hend)
 {
 	size_t i, from = sent < s->n ? s->v[sent].start : 0;
+	size_t to = sent < s->n ? s->v[sent].end : (size_t)-1;
 
 	for (i = 0; i < ng->n; i++)
-		if (ng->end[i] <= pos && ng->end[i] >= from &&
-		    pos - ng->end[i] <= t->negwin)
+		if (ng->end[i] <= hend && ng->end[i] > from &&
+		    ng->end[i] + t->negwin >= pos)
+			return 1;
+	for (i = 0; i < ng->na; i++)
+		if (ng->start[i] >= hend && ng->start[i] < to)
 			return 1;
 	return 0;
+}
+
+static void find_all(const cp_themes *t, pcre2_code *re, const char *text,
+    size_t n, size_t **v, size_t *nv, size_t *cap, int at_end)
+{
+	PCRE2_SIZE start = 0;
+
+	while (start < n && pcre2_match(re, (PCRE2_SPTR)text, n, start,
+	    PCRE2_NO_UTF_CHECK, t->md, NULL) >= 0) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->md);
+		if (*nv == *cap) {
+			*cap = *cap ? *cap * 2 : 8;
+			*v = xrealloc(*v, *cap * sizeof **v);
+		}
+		(*v)[(*nv)++] = at_end ? ov[1] : ov[0];
+		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+	}
 }
 
 static void find_negs(const cp_themes *t, const char *text, size_t n,
     negs *ng)
 {
-	PCRE2_SIZE start = 0;
-
-	while (start < n && pcre2_match(t->neg, (PCRE2_SPTR)text, n, start,
-	    PCRE2_NO_UTF_CHECK, t->md, NULL) >= 0) {
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->md);
-		if (ng->n == ng->cap) {
-			ng->cap = ng->cap ? ng->cap * 2 : 8;
-			ng->end = xrealloc(ng->end, ng->cap * sizeof *ng->end);
-		}
-		ng->end[ng->n++] = ov[1];
-		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-	}
+	find_all(t, t->neg, text, n, &ng->end, &ng->n, &ng->cap, 1);
+	find_all(t, t->negafter, text, n, &ng->start, &ng->na, &ng->acap, 0);
 }
 
 /* Score every hit of text (sentences s; s NULL: all of it is sentence
@@ -265,7 +290,7 @@ static void scan(const cp_themes *t, const char *text, const cp_spans *s,
 {
 	size_t n = strlen(text);
 	PCRE2_SIZE start = 0;
-	negs ng = { NULL, 0, 0 };
+	negs ng = { NULL, 0, 0, NULL, 0, 0 };
 	cp_spans one = { NULL, 0, 0 };
 
 	if (!s) {
@@ -288,11 +313,17 @@ static void scan(const cp_themes *t, const char *text, const cp_spans *s,
 		    &tier) != 2 || th >= t->n || tier < 0 || tier > 2)
 			continue;
 		sent = sentence_of(s, ov[0]);
-		neg = negated(t, &ng, s, sent, ov[0]);
+		neg = negated(t, &ng, s, sent, ov[0], ov[1]);
 		sid = s == &one ? -1 : (long)sent;
 		w = t->w[tier];
 		x = &st[th];
 		x->hit = 1;
+		if (tier == 0) {
+			if (neg)
+				x->negstrong = 1;
+			else
+				x->strong = 1;
+		}
 		/* one weight per sentence and theme: the sentence's best */
 		if (!neg) {
 			if (x->last != (int)(sid + 2)) {
@@ -316,6 +347,7 @@ static void scan(const cp_themes *t, const char *text, const cp_spans *s,
 		}
 	}
 	free(ng.end);
+	free(ng.start);
 	cp_spans_free(&one);
 }
 
@@ -360,9 +392,11 @@ static int allowed(const cp_themes *t, const char *source, const char *id)
 	return 0;
 }
 
+/* Medium and weak cues add confidence to a theme a strong cue found;
+ * alone they never assert it. */
 static double conf_of(const tstate *x)
 {
-	return 1 - x->keep;
+	return x->strong ? 1 - x->keep : 0;
 }
 
 /* SEC items: forced themes (conf) and whether content themes count. */
@@ -409,8 +443,9 @@ static int sec_items(const cp_themes *t, const char *text, const cp_spans *s,
 			int best = -1;
 			json_array_foreach(bc, j, a) {
 				int k = theme_index(t, json_string_value(a));
-				if (k >= 0 && (best < 0 || conf_of(&st[k]) >
-				    conf_of(&st[best])))
+				/* every cue counts for choosing, strong or not */
+				if (k >= 0 && (best < 0 || st[k].keep <
+				    st[best].keep))
 					best = k;
 			}
 			if (best >= 0) {
@@ -507,7 +542,8 @@ json_t *cp_themes_match(const cp_themes *t, const char *title,
 	if (is_sec)
 		content = sec_items(t, text, s, meta, st, forced, fsent);
 	for (i = 0; i < t->n; i++) {
-		double c = content ? conf_of(&st[i]) : 0, nc = 1 - st[i].negkeep;
+		double c = content ? conf_of(&st[i]) : 0;
+		double nc = st[i].negstrong ? 1 - st[i].negkeep : 0;
 		json_t *o;
 		char *ev;
 		long sid;
