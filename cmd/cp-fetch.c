@@ -390,10 +390,14 @@ static void refresh_tickers(void)
 	cp_http_req_free(r);
 }
 
-static bool sec_possible(void)
+/* May SEC be contacted?  Only with a contact in the User-Agent; a
+ * file:// base URL (the offline demo) contacts nobody.  www: whether
+ * www.sec.gov would be asked too (documents, the ticker map). */
+static bool sec_possible(bool www)
 {
-	if (strncmp(G.sec_base, "http", 4) && strncmp(G.sec_www, "http", 4))
-		return true;     /* file:// — nobody to identify to */
+	if (strncmp(G.sec_base, "http", 4) && (!www ||
+	    strncmp(G.sec_www, "http", 4)))
+		return true;
 	if (cp_http_ua_has_contact(G.ua))
 		return true;
 	if (!G.config_fail)
@@ -414,7 +418,7 @@ static void plan_sec(const cp_account *a)
 		if (!a->ticker)
 			return;
 		if (!cp_ticker_lookup(G.db, a->ticker, cik)) {
-			if (!G.dry_run && sec_possible())
+			if (!G.dry_run && sec_possible(true))
 				refresh_tickers();
 			if (!cp_ticker_lookup(G.db, a->ticker, cik)) {
 				if (!G.dry_run)
@@ -1811,7 +1815,7 @@ int main(int argc, char **argv)
 		bool has_sec = false;
 		for (s = G.sources; s; s = s->next)
 			has_sec |= s->kind == K_SEC;
-		if (has_sec && !G.dry_run && !sec_possible()) {
+		if (has_sec && !G.dry_run && !sec_possible(G.with_text)) {
 			G.last = NULL;
 			while ((s = *pp)) {
 				if (s->kind == K_SEC) {
