@@ -83,7 +83,7 @@ CONF
 	export CLIENTPULSE_NOW=2023-09-01T00:00:00Z
 	run -0 --separate-stderr cp-fetch --source sec
 	[ -n "$output" ]
-	jq -e 'select(.meta.filed < "2022-07-28")' <<<"$output" && return 1
+	jq -s -e 'any(.[]; .meta.filed < "2022-07-28")' <<<"$output" && return 1
 	assert_equal "$(requests /submissions/CIK0000320193-submissions-001.json)" 0
 	assert_equal "$(sqlite3 "$CLIENTPULSE_DB" "select cursor_at from fetch_sources where kind='sec'")" \
 	    "2023-08-08T18:30:28Z"
@@ -101,7 +101,7 @@ CONF
 	run -0 --separate-stderr cp-fetch --source sec --dry-run
 	assert_output ""
 	run -0 --separate-stderr cp-fetch --source sec --since 2023-08-01T00:00:00Z
-	jq -e 'select(.meta.cik=="0000320193")' <<<"$output" >/dev/null
+	jq -s -e 'any(.[]; .meta.cik=="0000320193")' <<<"$output" >/dev/null
 	assert_equal "$(sqlite3 "$CLIENTPULSE_DB" "select cik from sec_tickers where ticker='AAPL'")" 0000320193
 	run -0 --separate-stderr cp-fetch --source sec --dry-run
 	# a --since window is a one-off look: the validators wait for a
@@ -287,8 +287,8 @@ base_url = file://$PWD/gh
 CONF
 	# (a file:// URL ends at the '?': the board is the file "jobs")
 	CLIENTPULSE_NOW=2023-09-01T00:00:00Z run -0 --separate-stderr cp-fetch
-	jq -e 'select(.source=="sec" and .meta.form=="10-Q")' <<<"$output" >/dev/null
-	jq -e 'select(.source=="jobs" and .title=="Engineer")' <<<"$output" >/dev/null
+	jq -s -e 'any(.[]; .source=="sec" and .meta.form=="10-Q")' <<<"$output" >/dev/null
+	jq -s -e 'any(.[]; .source=="jobs" and .title=="Engineer")' <<<"$output" >/dev/null
 }
 
 @test "--stdin: documents are validated, passed through once, and logged" {
