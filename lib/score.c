@@ -92,6 +92,7 @@ static const struct numkey numkeys[] = {
 	NK("confidence.corroboration_gain", 0, 1, corr_gain),
 	NK("confidence.max_corroborations", 0, 1000, max_corr),
 	NK("confidence.negation_factor", 0, 1, negation_factor),
+	NK("confidence.floor", 0, 1, conf_floor),
 	NK("reliability.default", 0, 1, rel_default),
 	NK("hiring_surge.min_postings", 1, 10000, surge_min),
 	NK("hiring_surge.window_days", 1, 3650, surge_window),

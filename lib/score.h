@@ -88,7 +88,7 @@ typedef struct cp_scorecfg {
 	/* feasibility */
 	double feas_prereq, feas_assets, assets_full;
 	/* confidence */
-	double corr_gain, max_corr, negation_factor;
+	double corr_gain, max_corr, negation_factor, conf_floor;
 	/* reliability */
 	struct cp_named *rel_source, *rel_name;
 	size_t nrel_source, nrel_name;
