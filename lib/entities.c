@@ -16,7 +16,7 @@
 static json_t *lex;
 static pcre2_code *re_money_a, *re_money_b, *re_percent, *re_head,
     *re_date_iso, *re_date_md, *re_date_dm, *re_p_comma, *re_p_rolefirst,
-    *re_p_verb, *re_p_as;
+    *re_p_verb, *re_p_as, *re_qty;
 static pcre2_match_data *md;
 static int inited;
 
@@ -187,13 +187,16 @@ int cp_entities_init(void)
 	    "como|comme|come|jako)\\s(?:(?i:its|the|new|a|an|interim|"
 	    "company's)\\s)*((?i:%s))(?![\\p{L}])", roles);
 	re_p_as = compile(p.buf, 0);
+	sb_reset(&p);
+	sb_addf(&p, NUM "(?:\\s?(%s)(?![\\p{L}]))?", scale);
+	re_qty = compile(p.buf, 1);
 	sb_free(&p);
 	free(scale); free(suffix); free(sym); free(codes); free(curw);
 	free(links); free(pct); free(months); free(nouns); free(roles);
 	free(verbs);
 	if (!re_money_a || !re_money_b || !re_percent || !re_head ||
 	    !re_date_iso || !re_date_md || !re_date_dm || !re_p_comma ||
-	    !re_p_rolefirst || !re_p_verb || !re_p_as)
+	    !re_p_rolefirst || !re_p_verb || !re_p_as || !re_qty)
 		rc = CP_EX_CONFIG;
 	md = pcre2_match_data_create(32, NULL);
 	return rc;
@@ -203,7 +206,7 @@ void cp_entities_cleanup(void)
 {
 	pcre2_code **all[] = { &re_money_a, &re_money_b, &re_percent, &re_head,
 	    &re_date_iso, &re_date_md, &re_date_dm, &re_p_comma,
-	    &re_p_rolefirst, &re_p_verb, &re_p_as };
+	    &re_p_rolefirst, &re_p_verb, &re_p_as, &re_qty };
 	size_t i;
 
 	for (i = 0; i < sizeof all / sizeof *all; i++) {
@@ -641,4 +644,34 @@ void cp_entities_find(const char *text, size_t n, const char *lang,
 	scan(re_p_comma, text, n, lang, out, first, p_comma);
 	scan(re_p_rolefirst, text, n, lang, out, first, p_rolefirst);
 	scan(re_p_as, text, n, lang, out, first, p_comma);
+}
+
+size_t cp_quantities(const char *t, size_t n, const char *lang, double *out,
+    size_t max)
+{
+	PCRE2_SIZE start = 0;
+	size_t k = 0;
+
+	if (cp_entities_init() || !re_qty)
+		return 0;
+	while (k < max && start < n && pcre2_match(re_qty, (PCRE2_SPTR)t, n,
+	    start, PCRE2_NO_UTF_CHECK, md, NULL) >= 0) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		double v, mult = 1;
+		size_t len = OE(1) - OV(1), i;
+		int dup = 0;
+		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		if (SET(2))
+			mult = lookup_num("scales", t + OV(2), OE(2) - OV(2));
+		v = cp_parse_number(t + OV(1), len, lang, SET(2)) *
+		    (mult ? mult : 1);
+		if (v < 1000 || (!SET(2) && len == 4 && v >= 1900 && v <= 2100))
+			continue;
+		for (i = 0; i < k; i++)
+			if (out[i] == v)
+				dup = 1;
+		if (!dup)
+			out[k++] = v;
+	}
+	return k;
 }

@@ -64,6 +64,13 @@ const char *cp_entkind_name(int kind);
 double cp_parse_number(const char *s, size_t n, const char *lang,
     int scale_follows);
 
+/* Quantities written in text ("1.3 million", "2,400", "40 млн") with
+ * their scale applied, years and numbers under 1,000 left out: the
+ * figures two reports of one event share.  Fills at most max values;
+ * returns how many. */
+size_t cp_quantities(const char *text, size_t n, const char *lang,
+    double *out, size_t max);
+
 /* The lexicon (borrowed, valid until cleanup): orgs.c and themes.c read
  * their cue lists from it. */
 const json_t *cp_entities_lexicon(void);
