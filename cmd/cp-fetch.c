@@ -1277,6 +1277,23 @@ static void finalize(struct source *s)
 	report(s);
 }
 
+/* What an API said about its error: the "error" or "message" of a
+ * small JSON body ({"status":404,"error":"Job not found"}). */
+static void http_error_detail(const cp_http_req *r, char *out, size_t len)
+{
+	json_t *j;
+	const char *m;
+
+	if (r->resp.len == 0 || r->resp.len > 4096)
+		return;
+	j = json_loadb(r->resp.buf, r->resp.len, 0, NULL);
+	if (json_is_object(j) && ((m = cp_json_str(j, "error")) ||
+	    (m = cp_json_str(j, "message"))))
+		snprintf(out, len, "%.150s", m);
+	json_decref(j);
+	cp_log_redact(out);
+}
+
 static void process(struct source *s, cp_http_req *r)
 {
 	const char *url = r->effective_url ? r->effective_url : r->url;
@@ -1294,8 +1311,14 @@ static void process(struct source *s, cp_http_req *r)
 		return;
 	}
 	if (r->status < 200 || r->status >= 300) {
-		source_fail(s, cp_http_temporary(r) ? 1 : 2, "HTTP %ld%s",
-		    r->status, r->error[0] ? r->error + 0 : "");
+		char detail[200] = "";
+		if (r->error[0]) {      /* the client gave up early: why */
+			source_fail(s, 1, "%s", r->error);
+			return;
+		}
+		http_error_detail(r, detail, sizeof detail);
+		source_fail(s, cp_http_temporary(r) ? 1 : 2, "HTTP %ld%s%s",
+		    r->status, *detail ? ": " : "", detail);
 		return;
 	}
 	free(s->new_etag);
