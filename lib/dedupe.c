@@ -154,11 +154,25 @@ static void make_keys(const json_t *sig, keys *ks)
 	const char *text = cp_json_strd(sig, "text", "");
 	double q[24];
 
+	json_t *themes = json_object_get(sig, "themes"), *t;
+	json_t *accs = json_object_get(sig, "account_ids");
+
+	json_array_foreach(accs, i, e)
+		if (json_is_string(e))
+			key_add(ks, "a:%s", json_string_value(e));
 	json_array_foreach(json_object_get(sig, "entities"), i, e) {
 		const char *kind = cp_json_strd(e, "kind", "");
 		double v;
-		if (!strcmp(kind, "money") && cp_json_num(e, "value", &v))
+		if (!strcmp(kind, "money") && cp_json_num(e, "value", &v)) {
+			size_t j;
+			const char *mt = cp_json_strd(e, "text", "");
 			key_add(ks, "m:%.3g", v);
+			/* the amount the story is about: in a theme's evidence */
+			json_array_foreach(themes, j, t)
+				if (*mt && strstr(cp_json_strd(t, "evidence", ""), mt))
+					key_add(ks, "L:%.3g", v);
+		} else if (!strcmp(kind, "percent") && cp_json_num(e, "value", &v))
+			key_add(ks, "%%:%g", v);
 		else if (!strcmp(kind, "headcount") && cp_json_num(e, "value", &v))
 			key_add(ks, "h:%.0f", v);
 		else if (!strcmp(kind, "person") && cp_json_str(e, "text"))
@@ -224,14 +238,19 @@ static int shared(const keys *a, const keys *b, char kind, int *both)
 static int event_score(const keys *a, const keys *b, int leadership,
     double jac, char *why, size_t whylen)
 {
-	int bm, bh, bp, bd, bn, score = 0;
+	int bm, bh, bp, bd, bn, bl, bx, score = 0;
 	int sm = shared(a, b, 'm', &bm), sh = shared(a, b, 'h', &bh);
 	int sp = shared(a, b, 'p', &bp), sd = shared(a, b, 'd', &bd);
-	int sn = shared(a, b, 'n', &bn), st = shared(a, b, 't', &bp);
+	int sn = shared(a, b, 'n', &bn), st = shared(a, b, 't', &bx);
+	int sl = shared(a, b, 'L', &bl), sc = shared(a, b, '%', &bx);
+	int sa = shared(a, b, 'a', &bx);
 
-	if (bm && !sm)
+	/* each is about an amount and the amounts differ: another deal */
+	if (bl && !sl && !sm)
 		return snprintf(why, whylen, "amounts differ"), -1;
 	score += sm ? 2 : 0;
+	score += sc ? 1 : 0;
+	score += sa >= 2 ? 1 : 0;
 	score += sh ? 2 : 0;
 	score += sp ? (leadership ? 2 : 1) : 0;
 	score += sd ? 1 : 0;
@@ -239,8 +258,8 @@ static int event_score(const keys *a, const keys *b, int leadership,
 	score += st ? 2 : 0;
 	score += jac >= 0.2 ? 1 : 0;
 	snprintf(why, whylen, "shared amounts %d, headcounts %d, people %d, "
-	    "dates %d, figures %d, title %d, jaccard %.2f", sm, sh, sp, sd, sn,
-	    st, jac);
+	    "dates %d, figures %d, percentages %d, accounts %d, title %d, "
+	    "jaccard %.2f: score %d", sm, sh, sp, sd, sn, sc, sa, st, jac, score);
 	return score;
 }
 
@@ -344,7 +363,8 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
 			keys theirs = { { 0 }, 0 };
 			int both, sm;
 			keys_parse(c.keys, &theirs);
-			sm = shared(mine, &theirs, 'm', &both);
+			sm = shared(mine, &theirs, 'm', &both) +
+			    shared(mine, &theirs, 'L', &both);
 			keys_free(&theirs);
 			/* one template, another deal: not the same story */
 			if (both && !sm && j < 0.9) {

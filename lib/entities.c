@@ -16,7 +16,8 @@
 static json_t *lex;
 static pcre2_code *re_money_a, *re_money_b, *re_percent, *re_head,
     *re_date_iso, *re_date_md, *re_date_dm, *re_p_comma, *re_p_rolefirst,
-    *re_p_verb, *re_p_as, *re_qty;
+    *re_p_verb, *re_p_as, *re_qty, *re_date_md2, *re_date_dm2;
+static int ref_year;
 static pcre2_match_data *md;
 static int inited;
 
@@ -163,6 +164,15 @@ int cp_entities_init(void)
 	    "(%s)\\.?,?\\s(?:de\\s)?(\\d{4})(?![\\d])", months);
 	re_date_dm = compile(p.buf, 1);
 	sb_reset(&p);
+	/* without a year ("on October 27"): the year comes from the caller */
+	sb_addf(&p, "(?<![\\p{L}])(%s)\\.?\\s(\\d{1,2})(?:st|nd|rd|th)?"
+	    "(?![\\d])(?!,?\\s\\d{4})", months);
+	re_date_md2 = compile(p.buf, 1);
+	sb_reset(&p);
+	sb_addf(&p, "(?<![\\d])(\\d{1,2})(?:st|nd|rd|th|\\.|er|º)?\\s(?:de\\s)?"
+	    "(%s)(?![\\p{L}])(?!\\.?,?\\s(?:de\\s)?\\d{4})", months);
+	re_date_dm2 = compile(p.buf, 1);
+	sb_reset(&p);
 	/* Jane Roe, chief financial officer */
 	sb_addf(&p, NAME ",\\s(?:(?i:the|its|our)\\s)?(?:(?i:company|group)"
 	    "(?:'s|\\x{2019}s)\\s)?(?:(?i:new|interim|former|incoming|outgoing|"
@@ -196,7 +206,8 @@ int cp_entities_init(void)
 	free(verbs);
 	if (!re_money_a || !re_money_b || !re_percent || !re_head ||
 	    !re_date_iso || !re_date_md || !re_date_dm || !re_p_comma ||
-	    !re_p_rolefirst || !re_p_verb || !re_p_as || !re_qty)
+	    !re_p_rolefirst || !re_p_verb || !re_p_as || !re_qty ||
+	    !re_date_md2 || !re_date_dm2)
 		rc = CP_EX_CONFIG;
 	md = pcre2_match_data_create(32, NULL);
 	return rc;
@@ -206,7 +217,8 @@ void cp_entities_cleanup(void)
 {
 	pcre2_code **all[] = { &re_money_a, &re_money_b, &re_percent, &re_head,
 	    &re_date_iso, &re_date_md, &re_date_dm, &re_p_comma,
-	    &re_p_rolefirst, &re_p_verb, &re_p_as, &re_qty };
+	    &re_p_rolefirst, &re_p_verb, &re_p_as, &re_qty, &re_date_md2,
+	    &re_date_dm2 };
 	size_t i;
 
 	for (i = 0; i < sizeof all / sizeof *all; i++) {
@@ -337,6 +349,8 @@ double cp_parse_number(const char *s, size_t n, const char *lang,
 		int decimal = 0;
 		if (lastc && ncomma && ndot)
 			decimal = 1;
+		else if (lastc && n > 1 && s[0] == '0' && lastsep == 1)
+			decimal = 1;    /* "0.001", "0,5" */
 		else if (lastc && (lastc == ',' ? ncomma : ndot) == 1)
 			decimal = after != 3 || (lastc == '.' && scale_follows &&
 			    !euro_style(lang));
@@ -553,6 +567,27 @@ static void date_dm(const char *t, PCRE2_SIZE *ov, const char *lang,
 	    t + OV(2), OE(2) - OV(2)), atoi(t + OV(1)), first);
 }
 
+static void date_md2(const char *t, PCRE2_SIZE *ov, const char *lang,
+    cp_entities *out, size_t first)
+{
+	(void)lang;
+	set_date(out, OV(0), OE(0), ref_year, (int)lookup_num("months",
+	    t + OV(1), OE(1) - OV(1)), atoi(t + OV(2)), first);
+}
+
+static void date_dm2(const char *t, PCRE2_SIZE *ov, const char *lang,
+    cp_entities *out, size_t first)
+{
+	(void)lang;
+	set_date(out, OV(0), OE(0), ref_year, (int)lookup_num("months",
+	    t + OV(2), OE(2) - OV(2)), atoi(t + OV(1)), first);
+}
+
+void cp_entities_set_year(int year)
+{
+	ref_year = year;
+}
+
 /* Words that start a capitalised run without being part of a name. */
 static const char *const not_name[] = {
 	"The", "A", "An", "Under", "Chief", "Executive", "Officer", "President",
@@ -639,6 +674,10 @@ void cp_entities_find(const char *text, size_t n, const char *lang,
 	scan(re_date_iso, text, n, lang, out, first, date_iso);
 	scan(re_date_md, text, n, lang, out, first, date_md);
 	scan(re_date_dm, text, n, lang, out, first, date_dm);
+	if (ref_year) {
+		scan(re_date_md2, text, n, lang, out, first, date_md2);
+		scan(re_date_dm2, text, n, lang, out, first, date_dm2);
+	}
 	scan(re_head, text, n, lang, out, first, headcount);
 	scan(re_p_verb, text, n, lang, out, first, p_verb);
 	scan(re_p_comma, text, n, lang, out, first, p_comma);

@@ -46,6 +46,10 @@ typedef struct cp_entities {
 int cp_entities_init(void);
 void cp_entities_cleanup(void);
 
+/* The year for dates written without one ("on October 27"), usually the
+ * document's publication year; 0 (the default) ignores such dates. */
+void cp_entities_set_year(int year);
+
 /* Find money, percent, date, headcount and person entities in text
  * (lang: ISO 639-1 or "und", for number separators). */
 void cp_entities_find(const char *text, size_t n, const char *lang,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "chunk.h"
 #include "entities.h"
@@ -17,6 +18,7 @@
 #include "pii.h"
 #include "text.h"
 #include "themes.h"
+#include "timefmt.h"
 #include "utf8.h"
 
 struct cp_extractor {
@@ -212,6 +214,17 @@ json_t *cp_extract(cp_extractor *x, const json_t *doc, char *err,
 	red = cp_pii_redact(text, strlen(text), !x->o.keep_pii, &pc);
 	free(text);
 	cp_sentences(red, strlen(red), &sents);
+	{
+		const char *pa = cp_json_str(doc, "published_at");
+		time_t t;
+		struct tm tm;
+		if ((pa && cp_time_parse(pa, &t)) || ((pa = cp_json_str(doc,
+		    "fetched_at")) && cp_time_parse(pa, &t)))
+			cp_entities_set_year(gmtime_r(&t, &tm) ? tm.tm_year +
+			    1900 : 0);
+		else
+			cp_entities_set_year(0);
+	}
 	cp_entities_find(red, strlen(red), lang, &e);
 	if (x->orgs)
 		cp_orgs_find(x->orgs, tenant, red, strlen(red), &e);
