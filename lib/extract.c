@@ -150,6 +150,9 @@ static char *main_text(const json_t *doc, json_t *warnings, size_t *nbad,
 		if (r.too_deep)
 			warn(warnings, "markup nested too deeply; the rest was cut "
 			    "off");
+		if (r.from_ld)
+			warn(warnings, "main text taken from the page's JSON-LD "
+			    "articleBody");
 		if (r.whole && !r.empty)
 			warn(warnings, "no main content block found; all text "
 			    "kept");

@@ -6,6 +6,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <jansson.h>
 
 #include "html.h"
 #include "mem.h"
@@ -63,6 +64,16 @@ static int tag_kind(const char *name)
 /* ---- class / id / role cues ------------------------------------------- */
 
 /* A class or id token that marks page chrome (whole token or prefix). */
+/* Names that mean chrome whatever else the name says ("comment-content",
+ * "related-content" are still comments and related links). */
+static const char *const hard_prefix[] = {
+	"comment", "related", "share", "sharing", "social", "newsletter",
+	"cookie", "consent", "gdpr", "sidebar", "promo", "advert", "sponsor",
+	"subscri", "outbrain", "taboola", "disqus", "breadcrumb", "popup",
+	"modal", "paywall", "recommend", "trending", "mostread", "most-read",
+	"signup", NULL
+};
+
 static const char *const neg_prefix[] = {
 	"cookie", "consent", "gdpr", "share", "sharing", "social", "newsletter",
 	"subscri", "signup", "sign-up", "related", "recommend", "promo",
@@ -123,6 +134,8 @@ static int cue_weight(const char *v)
 		if (!n)
 			break;
 		lastpos = 0;
+		if (tok_match(s, n, hard_prefix, 1))
+			return -1;
 		if (tok_match(s, n, pos_tokens, 0)) {
 			pos = lastpos = 1;
 		} else if (tok_match(s, n, neg_exact, 0) ||
@@ -130,6 +143,8 @@ static int cue_weight(const char *v)
 			neg = 1;
 		}
 	}
+	if (tok_match(v, strlen(v), hard_prefix, 1))
+		return -1;
 	/* whole-value prefixes: "sharebar", "cookiebanner", "relatedposts" */
 	if (!neg && tok_match(v, strlen(v), neg_prefix, 1))
 		neg = 1;
@@ -675,6 +690,73 @@ static void meta(xmlNode *n, cp_html_result *r, int depth)
 	}
 }
 
+/* ---- JSON-LD ---------------------------------------------------------- */
+
+/* The longest "articleBody" in a JSON-LD value (borrowed), or NULL. */
+static const char *ld_body(const json_t *v, int depth)
+{
+	const char *best = NULL, *b, *key;
+	size_t i;
+	json_t *x;
+
+	if (depth > 8)
+		return NULL;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, x) {
+			if (!strcmp(key, "articleBody") && json_is_string(x))
+				b = json_string_value(x);
+			else
+				b = ld_body(x, depth + 1);
+			if (b && (!best || strlen(b) > strlen(best)))
+				best = b;
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if ((b = ld_body(x, depth + 1)) &&
+			    (!best || strlen(b) > strlen(best)))
+				best = b;
+	}
+	return best;
+}
+
+/* Pages rendered by scripts often carry the whole article only in their
+ * schema.org JSON-LD; keep the longest articleBody found. */
+static void find_ld(xmlNode *n, int depth, char **out)
+{
+	xmlNode *c;
+
+	if (depth > MAX_DEPTH)
+		return;
+	for (c = n; c; c = c->next) {
+		const char *type;
+		if (c->type != XML_ELEMENT_NODE || !c->name)
+			continue;
+		if (!strcasecmp((const char *)c->name, "script") &&
+		    (type = attr(c, "type")) && strstr(type, "ld+json")) {
+			xmlChar *t = xmlNodeGetContent(c);
+			json_t *j = t ? json_loads((const char *)t, 0, NULL) : NULL;
+			const char *b = j ? ld_body(j, 0) : NULL;
+			if (b && (!*out || strlen(b) > strlen(*out))) {
+				free(*out);
+				*out = xstrdup(b);
+			}
+			json_decref(j);
+			xmlFree(t);
+			continue;
+		}
+		find_ld(c->children, depth + 1, out);
+	}
+}
+
+static size_t nchars(const char *s)
+{
+	size_t c = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80 && (unsigned char)*s > ' ')
+			c++;
+	return c;
+}
+
 /* ---- entry points ----------------------------------------------------- */
 
 void cp_html_init(void)
@@ -745,6 +827,18 @@ void cp_html_extract(const char *html, size_t len, int mode,
 		choose(&x, &sb, &out->whole);
 	} else {
 		emit(&x, &sb, NULL, NULL);
+	}
+	if (mode == CP_HTML_MAIN) {
+		char *ld = NULL;
+		find_ld(root, 0, &ld);
+		/* the DOM gave a fraction of what the page says it holds */
+		if (ld && nchars(ld) >= 200 && nchars(ld) > 2 * nchars(sb_str(&sb))) {
+			sb_reset(&sb);
+			sb_adds(&sb, ld);
+			out->from_ld = 1;
+			out->whole = 0;
+		}
+		free(ld);
 	}
 	for (i = 0; i < x.nb; i++)
 		sb_free(&x.b[i].text);

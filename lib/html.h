@@ -24,6 +24,9 @@
  *      chrome lines ("Advertisement", "Share this article"), and the h1
  *      (the title travels in its own field).
  * When nothing scores (a short fragment), every kept block is the text.
+ * When the page's schema.org JSON-LD carries an articleBody more than
+ * twice as long as what the markup gave (pages rendered by scripts), that
+ * is the text.
  *
  * CP_HTML_ALL keeps every block (SEC filings: the whole filing is text).
  * The result keeps paragraph breaks as blank lines; it is not yet cleaned
@@ -47,6 +50,8 @@ typedef struct cp_html_result {
 	int whole;            /* no main content found: all text taken */
 	int too_deep;         /* nesting beyond the limit was cut off */
 	int empty;            /* no text at all */
+	int from_ld;          /* taken from JSON-LD articleBody: the page's
+	                         markup held much less than it declares */
 } cp_html_result;
 
 /* Extract; always fills out (free with cp_html_free). */

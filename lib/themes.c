@@ -536,7 +536,11 @@ json_t *cp_themes_match(const cp_themes *t, const char *title,
 		st[i].sent = st[i].negsent = -1;
 		fsent[i] = -1;
 	}
-	scan(t, text, s, st);
+	/* a posting's duties ("automate triage") are not company events: for
+	 * such sources only the title (the role itself) speaks */
+	if (!cp_json_bool(json_object_get(json_object_get(t->doc, "sources"),
+	    source ? source : ""), "title_only", false))
+		scan(t, text, s, st);
 	if (title && *title && !is_sec)
 		scan(t, title, NULL, st);
 	if (is_sec)
