@@ -12,6 +12,8 @@
 #include "log.h"
 #include "mem.h"
 #include "strbuf.h"
+#include "cueset.h"
+#include "text.h"
 #include "themes.h"
 
 #define MAXTHEMES 64
@@ -23,9 +25,9 @@ struct cp_themes {
 	double w[3];                 /* strong, medium, weak */
 	double threshold;
 	size_t negwin;
-	pcre2_code *cues;            /* every cue, (*MARK)ed "<theme>.<tier>" */
-	pcre2_code *neg;
-	pcre2_code *negafter;        /* verb-final denials: "… zurückgewiesen" */
+	cp_cueset *cues;             /* tag: theme * 4 + tier (3: exclude) */
+	cp_cueset *neg;
+	cp_cueset *negafter;         /* verb-final denials: "… zurückgewiesen" */
 	pcre2_code *item;            /* "Item 2.05" */
 	pcre2_match_data *md;
 	char *origin;
@@ -59,40 +61,46 @@ static pcre2_code *compile(const char *origin, const char *pat)
 	return re;
 }
 
-/* One alternative: the cue at a word start, tagged with mark. */
-static int add_alt(strbuf *sb, const json_t *cue, const char *mark,
-    const char *origin)
+static int add_list(cp_themes *t, cp_cueset *c, const json_t *list,
+    int tag)
 {
-	if (!json_is_string(cue)) {
-		cp_err("%s: every cue must be a string", origin);
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(list, i, a) {
+		if (!json_is_string(a)) {
+			cp_err("%s: every cue must be a string", t->origin);
+			return -1;
+		}
+		cp_cueset_add(c, json_string_value(a), tag);
+	}
+	return 0;
+}
+
+static int finish_set(cp_themes *t, cp_cueset *c)
+{
+	char err[300];
+
+	if (cp_cueset_compile(c, err, sizeof err)) {
+		cp_err("%s: %s", t->origin, err);
 		return -1;
 	}
-	if (sb->len)
-		sb_addc(sb, '|');
-	sb_adds(sb, "(?<![\\p{L}\\p{N}])(?:");
-	sb_adds(sb, json_string_value(cue));
-	sb_addf(sb, ")(*:%s)", mark);
 	return 0;
 }
 
 static int build(cp_themes *t)
 {
-	json_t *themes = json_object_get(t->doc, "themes"), *v, *a;
+	json_t *themes = json_object_get(t->doc, "themes"), *v;
 	const char *key;
-	strbuf sb = CP_STRBUF_INIT;
-	size_t i, k;
 	int tier, rc = 0;
 
 	if (!json_is_object(themes) || !json_object_size(themes)) {
 		cp_err("%s: no \"themes\" object", t->origin);
 		return CP_EX_CONFIG;
 	}
-	/* excludes first: at the same position they win and swallow the cue */
-	json_object_foreach(themes, key, v) {
-		json_array_foreach(json_object_get(v, "exclude"), i, a)
-			if (add_alt(&sb, a, "x", t->origin))
-				rc = CP_EX_CONFIG;
-	}
+	t->cues = cp_cueset_new();
+	t->neg = cp_cueset_new();
+	t->negafter = cp_cueset_new();
 	json_object_foreach(themes, key, v) {
 		if (t->n >= MAXTHEMES) {
 			cp_err("%s: more than %d themes", t->origin, MAXTHEMES);
@@ -100,31 +108,22 @@ static int build(cp_themes *t)
 			break;
 		}
 		t->id[t->n] = key;
-		for (tier = 0; tier < 3; tier++) {
-			char mark[32];
-			snprintf(mark, sizeof mark, "%zu.%d", t->n, tier);
-			json_array_foreach(json_object_get(v, tiers[tier]), k, a)
-				if (add_alt(&sb, a, mark, t->origin))
-					rc = CP_EX_CONFIG;
-		}
+		for (tier = 0; tier < 3; tier++)
+			if (add_list(t, t->cues, json_object_get(v, tiers[tier]),
+			    (int)t->n * 4 + tier))
+				rc = CP_EX_CONFIG;
+		if (add_list(t, t->cues, json_object_get(v, "exclude"),
+		    (int)t->n * 4 + 3))
+			rc = CP_EX_CONFIG;
 		t->n++;
 	}
-	if (!rc && !(t->cues = compile(t->origin, sb.len ? sb.buf : "(?!)")))
+	if (add_list(t, t->neg, json_object_get(t->doc, "negation"), 0) ||
+	    add_list(t, t->negafter, json_object_get(t->doc, "negation_after"),
+	    0))
 		rc = CP_EX_CONFIG;
-	sb_reset(&sb);
-	json_array_foreach(json_object_get(t->doc, "negation"), i, a)
-		if (add_alt(&sb, a, "n", t->origin))
-			rc = CP_EX_CONFIG;
-	if (!rc && !(t->neg = compile(t->origin, sb.len ? sb.buf : "(?!)")))
+	if (!rc && (finish_set(t, t->cues) || finish_set(t, t->neg) ||
+	    finish_set(t, t->negafter)))
 		rc = CP_EX_CONFIG;
-	sb_reset(&sb);
-	json_array_foreach(json_object_get(t->doc, "negation_after"), i, a)
-		if (add_alt(&sb, a, "n", t->origin))
-			rc = CP_EX_CONFIG;
-	if (!rc && !(t->negafter = compile(t->origin, sb.len ? sb.buf :
-	    "(?!)")))
-		rc = CP_EX_CONFIG;
-	sb_free(&sb);
 	if (!rc)
 		t->item = compile(t->origin,
 		    "(?<![\\p{L}])items?\\s+(\\d{1,2}\\.\\d{2})");
@@ -197,9 +196,9 @@ void cp_themes_free(cp_themes *t)
 {
 	if (!t)
 		return;
-	pcre2_code_free(t->cues);
-	pcre2_code_free(t->neg);
-	pcre2_code_free(t->negafter);
+	cp_cueset_free(t->cues);
+	cp_cueset_free(t->neg);
+	cp_cueset_free(t->negafter);
 	pcre2_code_free(t->item);
 	pcre2_match_data_free(t->md);
 	json_decref(t->doc);
@@ -214,8 +213,8 @@ typedef struct tstate {
 	double negkeep;              /* the same over denying sentences */
 	double best, negbest;
 	long sent, negsent;          /* evidence sentence (-1: the title) */
-	int last;                    /* last sentence counted (+1) */
-	int neglast;
+	long cur, negcur;            /* the sentence being summed (-2: none) */
+	double curw, negcurw;        /* its best weight so far */
 	int hit;
 	int strong, negstrong;       /* a strong cue seen (asserting, denying) */
 } tstate;
@@ -234,53 +233,104 @@ static size_t sentence_of(const cp_spans *s, size_t pos)
 	return lo;
 }
 
-typedef struct negs {
-	size_t *end;        /* cues before a hit: where each ends */
+typedef struct hit {
+	int tag;
+	size_t s, e;
+} hit;
+
+typedef struct hits {
+	hit *v;
 	size_t n, cap;
-	size_t *start;      /* cues after a hit: where each starts */
-	size_t na, acap;
-} negs;
+} hits;
+
+static void collect(int tag, size_t s, size_t e, void *arg)
+{
+	hits *h = arg;
+
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 32;
+		h->v = xrealloc(h->v, h->cap * sizeof *h->v);
+	}
+	h->v[h->n].tag = tag;
+	h->v[h->n].s = s;
+	h->v[h->n].e = e;
+	h->n++;
+}
+
+static int bypos(const void *a, const void *b)
+{
+	const hit *x = a, *y = b;
+	return x->s < y->s ? -1 : x->s > y->s ? 1 : x->tag - y->tag;
+}
 
 /* A denial cue shortly before the hit in its sentence, or a verb-final
  * one after it in the same sentence. */
-static int negated(const cp_themes *t, const negs *ng, const cp_spans *s,
-    size_t sent, size_t pos, size_t hend)
+static int negated(const cp_themes *t, const hits *before,
+    const hits *after, const cp_spans *s, size_t sent, size_t pos,
+    size_t hend)
 {
 	size_t i, from = sent < s->n ? s->v[sent].start : 0;
 	size_t to = sent < s->n ? s->v[sent].end : (size_t)-1;
 
-	for (i = 0; i < ng->n; i++)
-		if (ng->end[i] <= hend && ng->end[i] > from &&
-		    ng->end[i] + t->negwin >= pos)
+	for (i = 0; i < before->n; i++) {
+		size_t e = before->v[i].e;
+		if (e <= hend && e > from && e + t->negwin >= pos)
 			return 1;
-	for (i = 0; i < ng->na; i++)
-		if (ng->start[i] >= hend && ng->start[i] < to)
+	}
+	for (i = 0; i < after->n; i++)
+		if (after->v[i].s >= hend && after->v[i].s < to)
 			return 1;
 	return 0;
 }
 
-static void find_all(const cp_themes *t, pcre2_code *re, const char *text,
-    size_t n, size_t **v, size_t *nv, size_t *cap, int at_end)
+/* Fold the sentence being summed into the theme's confidence. */
+static void fold(tstate *x)
 {
-	PCRE2_SIZE start = 0;
-
-	while (start < n && pcre2_match(re, (PCRE2_SPTR)text, n, start,
-	    PCRE2_NO_UTF_CHECK, t->md, NULL) >= 0) {
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->md);
-		if (*nv == *cap) {
-			*cap = *cap ? *cap * 2 : 8;
-			*v = xrealloc(*v, *cap * sizeof **v);
-		}
-		(*v)[(*nv)++] = at_end ? ov[1] : ov[0];
-		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-	}
+	if (x->cur != -2)
+		x->keep *= 1 - x->curw;
+	if (x->negcur != -2)
+		x->negkeep *= 1 - x->negcurw;
+	x->cur = x->negcur = -2;
+	x->curw = x->negcurw = 0;
 }
 
-static void find_negs(const cp_themes *t, const char *text, size_t n,
-    negs *ng)
+static void count_hit(tstate *x, long sid, double w, int neg, int strong)
 {
-	find_all(t, t->neg, text, n, &ng->end, &ng->n, &ng->cap, 1);
-	find_all(t, t->negafter, text, n, &ng->start, &ng->na, &ng->acap, 0);
+	x->hit = 1;
+	if (strong) {
+		if (neg)
+			x->negstrong = 1;
+		else
+			x->strong = 1;
+	}
+	/* one weight per sentence and theme: the sentence's best */
+	if (!neg) {
+		if (x->cur != sid) {
+			if (x->cur != -2)
+				x->keep *= 1 - x->curw;
+			x->cur = sid;
+			x->curw = 0;
+		}
+		if (w > x->curw)
+			x->curw = w;
+		if (w > x->best) {
+			x->best = w;
+			x->sent = sid;
+		}
+	} else {
+		if (x->negcur != sid) {
+			if (x->negcur != -2)
+				x->negkeep *= 1 - x->negcurw;
+			x->negcur = sid;
+			x->negcurw = 0;
+		}
+		if (w > x->negcurw)
+			x->negcurw = w;
+		if (w > x->negbest) {
+			x->negbest = w;
+			x->negsent = sid;
+		}
+	}
 }
 
 /* Score every hit of text (sentences s; s NULL: all of it is sentence
@@ -288,66 +338,49 @@ static void find_negs(const cp_themes *t, const char *text, size_t n,
 static void scan(const cp_themes *t, const char *text, const cp_spans *s,
     tstate *st)
 {
-	size_t n = strlen(text);
-	PCRE2_SIZE start = 0;
-	negs ng = { NULL, 0, 0, NULL, 0, 0 };
+	size_t n = strlen(text), i, j;
+	char *low = cp_text_lower(text, n);
+	hits h = { NULL, 0, 0 }, nb = { NULL, 0, 0 }, na = { NULL, 0, 0 };
+	hits ex = { NULL, 0, 0 };
 	cp_spans one = { NULL, 0, 0 };
 
 	if (!s) {
 		cp_spans_add(&one, 0, n);
 		s = &one;
 	}
-	find_negs(t, text, n, &ng);
-	while (start < n && pcre2_match(t->cues, (PCRE2_SPTR)text, n, start,
-	    PCRE2_NO_UTF_CHECK, t->md, NULL) >= 0) {
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->md);
-		const char *mark = (const char *)pcre2_get_mark(t->md);
-		size_t th, sent;
-		int tier, neg;
+	cp_cueset_scan(t->cues, text, n, low, collect, &h);
+	cp_cueset_scan(t->neg, text, n, low, collect, &nb);
+	cp_cueset_scan(t->negafter, text, n, low, collect, &na);
+	free(low);
+	if (h.n > 1)
+		qsort(h.v, h.n, sizeof *h.v, bypos);
+	for (i = 0; i < h.n; i++)
+		if (h.v[i].tag % 4 == 3)
+			collect(h.v[i].tag, h.v[i].s, h.v[i].e, &ex);
+	for (i = 0; i < h.n; i++) {
+		size_t th = (size_t)h.v[i].tag / 4, sent;
+		int tier = h.v[i].tag % 4, neg, inside = 0;
 		long sid;
-		double w;
-		tstate *x;
 
-		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-		if (!mark || *mark == 'x' || sscanf(mark, "%zu.%d", &th,
-		    &tier) != 2 || th >= t->n || tier < 0 || tier > 2)
+		if (tier == 3 || th >= t->n)
 			continue;
-		sent = sentence_of(s, ov[0]);
-		neg = negated(t, &ng, s, sent, ov[0], ov[1]);
+		/* "talent acquisition", "cut its forecast": not the theme */
+		for (j = 0; j < ex.n && !inside; j++)
+			if (h.v[i].s >= ex.v[j].s && h.v[i].s < ex.v[j].e)
+				inside = 1;
+		if (inside)
+			continue;
+		sent = sentence_of(s, h.v[i].s);
+		neg = negated(t, &nb, &na, s, sent, h.v[i].s, h.v[i].e);
 		sid = s == &one ? -1 : (long)sent;
-		w = t->w[tier];
-		x = &st[th];
-		x->hit = 1;
-		if (tier == 0) {
-			if (neg)
-				x->negstrong = 1;
-			else
-				x->strong = 1;
-		}
-		/* one weight per sentence and theme: the sentence's best */
-		if (!neg) {
-			if (x->last != (int)(sid + 2)) {
-				x->keep *= 1 - w;
-				x->last = (int)(sid + 2);
-				if (w > x->best) {
-					x->best = w;
-					x->sent = sid;
-				}
-			} else if (w > x->best && x->sent == sid) {
-				x->keep = x->keep / (1 - x->best) * (1 - w);
-				x->best = w;
-			}
-		} else if (x->neglast != (int)(sid + 2)) {
-			x->negkeep *= 1 - w;
-			x->neglast = (int)(sid + 2);
-			if (w > x->negbest) {
-				x->negbest = w;
-				x->negsent = sid;
-			}
-		}
+		count_hit(&st[th], sid, t->w[tier], neg, tier == 0);
 	}
-	free(ng.end);
-	free(ng.start);
+	for (i = 0; i < t->n; i++)
+		fold(&st[i]);
+	free(h.v);
+	free(nb.v);
+	free(na.v);
+	free(ex.v);
 	cp_spans_free(&one);
 }
 
@@ -534,6 +567,7 @@ json_t *cp_themes_match(const cp_themes *t, const char *title,
 		memset(&st[i], 0, sizeof st[i]);
 		st[i].keep = st[i].negkeep = 1;
 		st[i].sent = st[i].negsent = -1;
+		st[i].cur = st[i].negcur = -2;
 		fsent[i] = -1;
 	}
 	/* a posting's duties ("automate triage") are not company events: for
