@@ -167,7 +167,7 @@ static void add_list_row(cp_table *t, sqlite3_stmt *st, time_t now,
     bool with_status)
 {
 	const char *cells[7];
-	char sid[CP_INBOX_SHORT_ID + 1], score[16], age[16];
+	char sid[CP_INBOX_SHORT_ID + 1], score[16], age[CP_INBOX_AGE_MAX];
 	strbuf acct = CP_STRBUF_INIT, title = CP_STRBUF_INIT;
 	const char *id = cp_db_col_text(st, CP_IQ_ID);
 	int n = 0;
@@ -590,7 +590,7 @@ static void show_text(FILE *fp, const char *id, const json_t *c)
 {
 	int width = cp_term_width(STDOUT_FILENO);
 	strbuf s = CP_STRBUF_INIT, title = CP_STRBUF_INIT;
-	char age[16];
+	char age[CP_INBOX_AGE_MAX];
 	double score = 0;
 	const char *assignee = cp_json_str(c, "assignee");
 
@@ -1048,6 +1048,9 @@ static int refine_in_editor(const char *id, int64_t v, char **title,
 		return CP_EX_DATAERR;
 	}
 	if (!editor_read(text, c, title, next, narr)) {
+		free(*title), *title = NULL;
+		free(*next), *next = NULL;
+		free(*narr), *narr = NULL;
 		free(text);
 		json_decref(c);
 		return -1;             /* emptied: cancelled */

@@ -270,20 +270,20 @@ long cp_inbox_sla_hours(sqlite3 *db, int64_t tenant_id)
 	return h;
 }
 
-void cp_inbox_age(time_t now, time_t t, char out[16])
+void cp_inbox_age(time_t now, time_t t, char out[CP_INBOX_AGE_MAX])
 {
 	long long s = now > t ? (long long)(now - t) : 0;
 
 	if (s < 3600)
-		snprintf(out, 16, "%lldm", s / 60);
+		snprintf(out, CP_INBOX_AGE_MAX, "%lldm", s / 60);
 	else if (s < 86400)
-		snprintf(out, 16, "%lldh", s / 3600);
+		snprintf(out, CP_INBOX_AGE_MAX, "%lldh", s / 3600);
 	else if (s < 14 * 86400)
-		snprintf(out, 16, "%lldd", s / 86400);
+		snprintf(out, CP_INBOX_AGE_MAX, "%lldd", s / 86400);
 	else if (s < 365 * 86400)
-		snprintf(out, 16, "%lldw", s / (7 * 86400));
+		snprintf(out, CP_INBOX_AGE_MAX, "%lldw", s / (7 * 86400));
 	else
-		snprintf(out, 16, "%lldy", s / (365 * 86400));
+		snprintf(out, CP_INBOX_AGE_MAX, "%lldy", s / (365 * 86400));
 }
 
 void cp_inbox_duration(double secs, char out[32])

@@ -33,6 +33,7 @@
 
 #define CP_INBOX_MIN_PREFIX 4
 #define CP_INBOX_SHORT_ID   10   /* hex digits shown in the list */
+#define CP_INBOX_AGE_MAX    24   /* "45m", "3h", …: room for any time_t */
 
 typedef struct cp_inbox_filter {
 	bool all;                 /* the whole scope, not just mine */
@@ -97,7 +98,7 @@ json_t *cp_inbox_row_card(sqlite3_stmt *row);
 long cp_inbox_sla_hours(sqlite3 *db, int64_t tenant_id);
 
 /* "45m", "3h", "2d", "5w", "1y": how long ago t was (never negative). */
-void cp_inbox_age(time_t now, time_t t, char out[16]);
+void cp_inbox_age(time_t now, time_t t, char out[CP_INBOX_AGE_MAX]);
 /* Seconds as a short duration ("90s", "4.5h", "2.1d") into out. */
 void cp_inbox_duration(double secs, char out[32]);
 /*
