@@ -53,7 +53,9 @@ json_t *cp_chunks(const char *t, const cp_spans *s, size_t max)
 		cpos += chars(t, pos, a);
 		pos = a;
 		off = cpos;
-		while (j + 1 < s->n && chars(t, a, s->v[j + 1].end) <= max)
+		/* bytes never undercount characters: only count near the limit */
+		while (j + 1 < s->n && (s->v[j + 1].end - a <= max ||
+		    chars(t, a, s->v[j + 1].end) <= max))
 			j++;
 		if (j == i && chars(t, a, s->v[i].end) > max) {
 			/* one long sentence: cut it into pieces */

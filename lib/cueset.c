@@ -284,14 +284,21 @@ void cp_cueset_scan(const cp_cueset *c, const char *t, size_t n,
 
 	while (i < n) {
 		int32_t cp;
-		size_t k = cp_utf8_decode(t + i, n - i, &cp);
+		size_t k;
 		int an;
+		unsigned char ch = (unsigned char)t[i];
 
-		if (!k) {
+		if (ch < 0x80) {
 			k = 1;
-			cp = 0xFFFD;
+			an = (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' &&
+			    (ch | 0x20) <= 'z');
+		} else {
+			if (!(k = cp_utf8_decode(t + i, n - i, &cp))) {
+				k = 1;
+				cp = 0xFFFD;
+			}
+			an = cp_is_alnum(cp);
 		}
-		an = cp_is_alnum(cp);
 		if (an && !prev_alnum && i + KEYLEN <= n) {
 			unsigned key = key_of(low + i);
 			size_t b = c->bucket[key & (c->nbucket - 1)];

@@ -12,6 +12,7 @@
 #include "mem.h"
 #include "strbuf.h"
 #include "text.h"
+#include "cueset.h"
 
 static json_t *lex;
 static pcre2_code *re_money_a, *re_money_b, *re_percent, *re_head,
@@ -20,6 +21,9 @@ static pcre2_code *re_money_a, *re_money_b, *re_percent, *re_head,
 static int ref_year;
 static pcre2_match_data *md;
 static int inited;
+/* Role phrases and month names: where the person and date patterns are
+ * worth trying (running them over every capital letter is the cost). */
+static cp_cueset *roles_set, *months_set;
 
 const json_t *cp_entities_lexicon(void) { return lex; }
 
@@ -103,6 +107,26 @@ static pcre2_code *compile(const char *pat, int caseless)
 #define NAME "(\\p{Lu}[\\p{Ll}\\x{2019}'-]+(?:\\s(?:\\p{Lu}\\.\\s)?" \
 	"(?:(?:van|von|de|del|der|da|di|la|le|dos|du)\\s)?" \
 	"\\p{Lu}[\\p{Ll}\\x{2019}'-]+){1,2})"
+
+/* A cueset of the keys of an object, each a literal phrase. */
+static cp_cueset *cue_words(const json_t *obj)
+{
+	cp_cueset *c = cp_cueset_new();
+	const char *k;
+	json_t *v;
+	char err[300];
+
+	json_object_foreach((json_t *)obj, k, v) {
+		strbuf sb = CP_STRBUF_INIT;
+		escape(&sb, k);
+		sb_adds(&sb, "(?![\\p{L}])");
+		cp_cueset_add(c, sb.buf, 0);
+		sb_free(&sb);
+	}
+	if (cp_cueset_compile(c, err, sizeof err))
+		cp_err("entities: %s", err);
+	return c;
+}
 
 int cp_entities_init(void)
 {
@@ -201,6 +225,8 @@ int cp_entities_init(void)
 	sb_addf(&p, NUM "(?:\\s?(%s)(?![\\p{L}]))?", scale);
 	re_qty = compile(p.buf, 1);
 	sb_free(&p);
+	roles_set = cue_words(json_object_get(lex, "roles"));
+	months_set = cue_words(json_object_get(lex, "months"));
 	free(scale); free(suffix); free(sym); free(codes); free(curw);
 	free(links); free(pct); free(months); free(nouns); free(roles);
 	free(verbs);
@@ -227,6 +253,9 @@ void cp_entities_cleanup(void)
 	}
 	pcre2_match_data_free(md);
 	md = NULL;
+	cp_cueset_free(roles_set);
+	cp_cueset_free(months_set);
+	roles_set = months_set = NULL;
 	json_decref(lex);
 	lex = NULL;
 	inited = 0;
@@ -441,6 +470,73 @@ static void scan(pcre2_code *re, const char *text, size_t n,
 				start++;
 		} else {
 			start = ov[1];
+		}
+	}
+}
+
+typedef struct windows {
+	cp_span *v;
+	size_t n, cap;
+	size_t before, after, textlen;
+	const char *text;
+} windows;
+
+static void add_window(int tag, size_t s, size_t e, void *arg)
+{
+	windows *w = arg;
+	size_t a = s > w->before ? s - w->before : 0;
+	size_t b = e + w->after < w->textlen ? e + w->after : w->textlen;
+
+	(void)tag;
+	while (a > 0 && ((unsigned char)w->text[a] & 0xC0) == 0x80)
+		a--;
+	while (b < w->textlen && ((unsigned char)w->text[b] & 0xC0) == 0x80)
+		b++;
+	/* hits come in text order: merge with the last window */
+	if (w->n && a <= w->v[w->n - 1].end) {
+		if (b > w->v[w->n - 1].end)
+			w->v[w->n - 1].end = b;
+		return;
+	}
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 16;
+		w->v = xrealloc(w->v, w->cap * sizeof *w->v);
+	}
+	w->v[w->n].start = a;
+	w->v[w->n].end = b;
+	w->n++;
+}
+
+/* Windows around the hits of set: before bytes ahead, after bytes past. */
+static void find_windows(const cp_cueset *set, const char *text, size_t n,
+    const char *low, size_t before, size_t after, windows *w)
+{
+	memset(w, 0, sizeof *w);
+	w->before = before;
+	w->after = after;
+	w->textlen = n;
+	w->text = text;
+	if (set)
+		cp_cueset_scan(set, text, n, low, add_window, w);
+}
+
+/* scan() restricted to the windows (the pattern still sees the text
+ * before a window for its look-behind). */
+static void scan_in(pcre2_code *re, const char *text, const windows *w,
+    const char *lang, cp_entities *out, size_t first, hit_fn fn)
+{
+	size_t i;
+
+	for (i = 0; i < w->n && re; i++) {
+		PCRE2_SIZE start = w->v[i].start;
+		while (start < w->v[i].end && pcre2_match(re, (PCRE2_SPTR)text,
+		    w->v[i].end, start, PCRE2_NO_UTF_CHECK, md, NULL) >= 0) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+			fn(text, ov, lang, out, first);
+			start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+			while (start < w->v[i].end &&
+			    ((unsigned char)text[start] & 0xC0) == 0x80)
+				start++;
 		}
 	}
 }
@@ -665,24 +761,32 @@ void cp_entities_find(const char *text, size_t n, const char *lang,
     cp_entities *out)
 {
 	size_t first = out->n;
+	char *low;
+	windows mw, rw;
 
 	if (cp_entities_init())
 		return;
+	low = cp_text_lower(text, n);
+	find_windows(months_set, text, n, low, 8, 14, &mw);
+	find_windows(roles_set, text, n, low, 160, 80, &rw);
+	free(low);
 	scan(re_money_a, text, n, lang, out, first, money_a);
 	scan(re_money_b, text, n, lang, out, first, money_b);
 	scan(re_percent, text, n, lang, out, first, percent);
 	scan(re_date_iso, text, n, lang, out, first, date_iso);
-	scan(re_date_md, text, n, lang, out, first, date_md);
-	scan(re_date_dm, text, n, lang, out, first, date_dm);
+	scan_in(re_date_md, text, &mw, lang, out, first, date_md);
+	scan_in(re_date_dm, text, &mw, lang, out, first, date_dm);
 	if (ref_year) {
-		scan(re_date_md2, text, n, lang, out, first, date_md2);
-		scan(re_date_dm2, text, n, lang, out, first, date_dm2);
+		scan_in(re_date_md2, text, &mw, lang, out, first, date_md2);
+		scan_in(re_date_dm2, text, &mw, lang, out, first, date_dm2);
 	}
 	scan(re_head, text, n, lang, out, first, headcount);
-	scan(re_p_verb, text, n, lang, out, first, p_verb);
-	scan(re_p_comma, text, n, lang, out, first, p_comma);
-	scan(re_p_rolefirst, text, n, lang, out, first, p_rolefirst);
-	scan(re_p_as, text, n, lang, out, first, p_comma);
+	scan_in(re_p_verb, text, &rw, lang, out, first, p_verb);
+	scan_in(re_p_comma, text, &rw, lang, out, first, p_comma);
+	scan_in(re_p_rolefirst, text, &rw, lang, out, first, p_rolefirst);
+	scan_in(re_p_as, text, &rw, lang, out, first, p_comma);
+	free(mw.v);
+	free(rw.v);
 }
 
 size_t cp_quantities(const char *t, size_t n, const char *lang, double *out,

@@ -182,13 +182,27 @@ char *cp_pii_redact(const char *t, size_t n, int redact, cp_pii_counts *c)
 	span *sp = NULL;
 	size_t nsp = 0, cap = 0, i, at = 0;
 	strbuf out = CP_STRBUF_INIT;
-	int k;
+	int k, has_at;
+	size_t ndig;
 
 	memset(c, 0, sizeof *c);
 	if (cp_pii_init())
 		return xstrndup(t, n);
+	{
+		/* cheap tests first: most texts hold no '@' and few digits */
+		size_t d = 0;
+		for (i = 0; i < n; i++)
+			if (t[i] >= '0' && t[i] <= '9')
+				d++;
+		if (d < 8 && !memchr(t, '@', n))
+			return xstrndup(t, n);
+		has_at = memchr(t, '@', n) != NULL;
+		ndig = d;
+	}
 	for (k = 0; k < K_N; k++) {
 		PCRE2_SIZE start = 0;
+		if ((k == K_EMAIL && !has_at) || (k != K_EMAIL && ndig < 8))
+			continue;
 		while (start < n && pcre2_match(re[k], (PCRE2_SPTR)t, n, start,
 		    PCRE2_NO_UTF_CHECK, md, NULL) >= 0) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);

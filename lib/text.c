@@ -95,15 +95,28 @@ char *cp_text_clean(const char *s, size_t n, size_t *nbad)
 {
 	strbuf sb = CP_STRBUF_INIT;
 	size_t i = 0, bad = 0;
-	int pend_space = 0, pend_nl = 0, at_start = 1;
+	int pend_space = 0, pend_nl = 0, at_start = 1, need_nfc = 0;
 	char *out;
 	utf8proc_uint8_t *nfc = NULL;
 
 	sb_grow(&sb, n + 1);
 	while (i < n) {
 		int32_t cp;
-		size_t k = cp_utf8_decode(s + i, n - i, &cp);
+		size_t k;
 		int what, invalid = 0;
+
+		/* printable ASCII, the bulk of most text */
+		if ((unsigned char)s[i] > ' ' && (unsigned char)s[i] < 0x7f) {
+			if (!at_start && pend_nl)
+				sb_adds(&sb, pend_nl > 1 ? "\n\n" : "\n");
+			else if (!at_start && pend_space)
+				sb_addc(&sb, ' ');
+			pend_nl = pend_space = 0;
+			at_start = 0;
+			sb_addc(&sb, s[i++]);
+			continue;
+		}
+		k = cp_utf8_decode(s + i, n - i, &cp);
 
 		if (k == 0) {
 			invalid = 1;
@@ -116,6 +129,13 @@ char *cp_text_clean(const char *s, size_t n, size_t *nbad)
 			cp = 0xFFFD;
 		}
 		what = classify(cp);
+		/* only these can change under NFC: combining marks, scripts
+		 * with compositions, singletons; Latin-1, Cyrillic,
+		 * punctuation and currency signs are stable */
+		if (cp >= 0x300 && !(cp >= 0x400 && cp < 0x530) &&
+		    !(cp >= 0x2010 && cp < 0x2070) && !(cp >= 0x20A0 &&
+		    cp < 0x20C0) && what == KEEP)
+			need_nfc = 1;
 		if (what == DROP) {
 			i += k;
 			continue;
@@ -145,6 +165,8 @@ char *cp_text_clean(const char *s, size_t n, size_t *nbad)
 		sb_free(&sb);
 		return xstrdup("");
 	}
+	if (!need_nfc)
+		return sb_detach(&sb);
 	if (utf8proc_map((const utf8proc_uint8_t *)sb.buf, (utf8proc_ssize_t)sb.len,
 	    &nfc, UTF8PROC_COMPOSE | UTF8PROC_STABLE) < 0) {
 		free(nfc);
