@@ -83,9 +83,12 @@ static int parse(const char *s, size_t len, const char *name, cp_record_fn fn,
 			size_t eol = pos;
 			while (eol < len && s[eol] != '\n')
 				eol++;
-			ln.lineno = line + (e.line > 1 ? (unsigned long)e.line - 1 : 0);
 			ln.len = eol - pos;
-			cp_reject(&ln, "invalid JSON: %s", e.text);
+			if (e.line > 1)
+				cp_reject(&ln, "invalid JSON (at line %lu): %s",
+				    line + (unsigned long)e.line - 1, e.text);
+			else
+				cp_reject(&ln, "invalid JSON: %s", e.text);
 			if (array) {
 				cp_err("%s: giving up on the rest of the array", name);
 				break;
