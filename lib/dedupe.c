@@ -692,8 +692,7 @@ int cp_dedupe_add(cp_dedupe *d, int64_t tenant, const json_t *sig,
 	pub = (long)t;
 	if (!(d->o.shingle == CP_SHINGLE_DEFAULT && cp_fp_parse(fpx, &simhash)))
 		simhash = cp_simhash(text, tl, d->o.shingle);
-	cp_minhash(text, tl, d->o.shingle, mh);
-	cp_text_key(text, tl, textkey);
+	cp_minhash_key(text, tl, d->o.shingle, mh, textkey);
 	make_keys(sig, &mine);
 	if (json_object_get(sig, "job")) {
 		char *low = cp_text_lower(cp_json_strd(sig, "title", ""),

@@ -17,7 +17,7 @@
 static json_t *lex;
 static pcre2_code *re_money_a, *re_money_b, *re_percent, *re_head,
     *re_date_iso, *re_date_md, *re_date_dm, *re_p_comma, *re_p_rolefirst,
-    *re_p_verb, *re_p_as, *re_qty, *re_date_md2, *re_date_dm2;
+    *re_p_verb, *re_p_as, *re_date_md2, *re_date_dm2;
 static int ref_year;
 static pcre2_match_data *md;
 static int inited;
@@ -221,9 +221,6 @@ int cp_entities_init(void)
 	    "como|comme|come|jako)\\s(?:(?i:its|the|new|a|an|interim|"
 	    "company's)\\s)*((?i:%s))(?![\\p{L}])", roles);
 	re_p_as = compile(p.buf, 0);
-	sb_reset(&p);
-	sb_addf(&p, NUM "(?:\\s?(%s)(?![\\p{L}]))?", scale);
-	re_qty = compile(p.buf, 1);
 	sb_free(&p);
 	roles_set = cue_words(json_object_get(lex, "roles"));
 	months_set = cue_words(json_object_get(lex, "months"));
@@ -232,7 +229,7 @@ int cp_entities_init(void)
 	free(verbs);
 	if (!re_money_a || !re_money_b || !re_percent || !re_head ||
 	    !re_date_iso || !re_date_md || !re_date_dm || !re_p_comma ||
-	    !re_p_rolefirst || !re_p_verb || !re_p_as || !re_qty ||
+	    !re_p_rolefirst || !re_p_verb || !re_p_as ||
 	    !re_date_md2 || !re_date_dm2)
 		rc = CP_EX_CONFIG;
 	md = pcre2_match_data_create(32, NULL);
@@ -243,7 +240,7 @@ void cp_entities_cleanup(void)
 {
 	pcre2_code **all[] = { &re_money_a, &re_money_b, &re_percent, &re_head,
 	    &re_date_iso, &re_date_md, &re_date_dm, &re_p_comma,
-	    &re_p_rolefirst, &re_p_verb, &re_p_as, &re_qty, &re_date_md2,
+	    &re_p_rolefirst, &re_p_verb, &re_p_as, &re_date_md2,
 	    &re_date_dm2 };
 	size_t i;
 
@@ -789,29 +786,102 @@ void cp_entities_find(const char *text, size_t n, const char *lang,
 	free(rw.v);
 }
 
+/* A scale word at t[i..] ("million", "Mio.", "млн", "mil millones"):
+ * its multiplier and length, or 0. */
+static double scale_at(const char *t, size_t n, size_t i, size_t *len)
+{
+	size_t e = i, words = 0, best = 0;
+	double mult = 0;
+
+	while (e < n && words < 2) {
+		size_t w = e;
+		char *low;
+		json_t *v;
+		while (w < n && !(t[w] == ' ' || t[w] == ',' || t[w] == ';' ||
+		    t[w] == ')' || t[w] == '\n' || t[w] == '"'))
+			w++;
+		if (w == e || w - i > 24)
+			break;
+		low = cp_text_lower(t + i, w - i);
+		v = json_object_get(json_object_get(lex, "scales"), low);
+		if (!v && low[w - i - 1] == '.') {
+			low[w - i - 1] = '\0';
+			v = json_object_get(json_object_get(lex, "scales"), low);
+		}
+		free(low);
+		if (json_is_number(v)) {
+			mult = json_number_value(v);
+			best = w - i;
+		}
+		words++;
+		if (w >= n || t[w] != ' ')
+			break;
+		e = w + 1;
+	}
+	*len = best;
+	return mult;
+}
+
 size_t cp_quantities(const char *t, size_t n, const char *lang, double *out,
     size_t max)
 {
-	PCRE2_SIZE start = 0;
-	size_t k = 0;
+	size_t i = 0, k = 0;
 
-	if (cp_entities_init() || !re_qty)
+	if (cp_entities_init())
 		return 0;
-	while (k < max && start < n && pcre2_match(re_qty, (PCRE2_SPTR)t, n,
-	    start, PCRE2_NO_UTF_CHECK, md, NULL) >= 0) {
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-		double v, mult = 1;
-		size_t len = OE(1) - OV(1), i;
+	while (i < n && k < max) {
+		size_t s, e, len, j;
+		double v, mult;
 		int dup = 0;
-		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-		if (SET(2))
-			mult = lookup_num("scales", t + OV(2), OE(2) - OV(2));
-		v = cp_parse_number(t + OV(1), len, lang, SET(2)) *
-		    (mult ? mult : 1);
-		if (v < 1000 || (!SET(2) && len == 4 && v >= 1900 && v <= 2100))
+		if (!(t[i] >= '0' && t[i] <= '9') || (i > 0 &&
+		    ((t[i - 1] >= '0' && t[i - 1] <= '9') || t[i - 1] == '.' ||
+		    t[i - 1] == ',' || ((t[i - 1] | 0x20) >= 'a' &&
+		    (t[i - 1] | 0x20) <= 'z')))) {
+			i++;
 			continue;
-		for (i = 0; i < k; i++)
-			if (out[i] == v)
+		}
+		/* digits, thousands groups, one decimal part */
+		s = i;
+		while (i < n && t[i] >= '0' && t[i] <= '9')
+			i++;
+		for (;;) {
+			size_t g = i;
+			if (g < n && (t[g] == ',' || t[g] == '.' || t[g] == ' '))
+				g++;
+			else if (g + 1 < n && !memcmp(t + g, "\xC2\xA0", 2))
+				g += 2;
+			else if (g + 2 < n && !memcmp(t + g, "\xE2\x80\xAF", 3))
+				g += 3;
+			else
+				break;
+			for (j = g; j < n && t[j] >= '0' && t[j] <= '9'; j++)
+				;
+			if (j == g)
+				break;
+			if (j - g == 3 || ((t[i] == '.' || t[i] == ',') &&
+			    (j >= n || !(t[j] == ',' || t[j] == '.')))) {
+				i = j;
+				if (j - g != 3)
+					break;
+			} else {
+				break;
+			}
+		}
+		e = i;
+		len = 0;
+		mult = 1;
+		if (i + 1 < n && t[i] == ' ') {
+			double m = scale_at(t, n, i + 1, &len);
+			if (m > 0) {
+				mult = m;
+				i += 1 + len;
+			}
+		}
+		v = cp_parse_number(t + s, e - s, lang, len > 0) * mult;
+		if (v < 1000 || (!len && e - s == 4 && v >= 1900 && v <= 2100))
+			continue;
+		for (j = 0; j < k; j++)
+			if (out[j] == v)
 				dup = 1;
 		if (!dup)
 			out[k++] = v;

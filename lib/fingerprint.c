@@ -2,7 +2,6 @@
 #include <utf8proc.h>
 
 #include "fingerprint.h"
-#include "id.h"
 #include "mem.h"
 #include "strbuf.h"
 #include "text.h"
@@ -121,6 +120,12 @@ uint64_t cp_simhash(const char *text, size_t n, int k)
 	return r;
 }
 
+typedef struct mhkey {
+	uint32_t *sig;
+	uint64_t k1, k2;          /* the word-sequence key, two lanes */
+	shingler sh;
+} mhkey;
+
 static void mh_add(uint64_t h, void *arg)
 {
 	uint32_t *sig = arg;
@@ -131,13 +136,55 @@ static void mh_add(uint64_t h, void *arg)
 		sig[bin] = v;
 }
 
+static void densify(uint32_t sig[CP_MH_N]);
+
+static void mhkey_word(uint64_t h, void *arg)
+{
+	mhkey *m = arg;
+
+	m->k1 = mix64(m->k1 ^ h);
+	m->k2 = mix64(m->k2 + h * 0x9e3779b97f4a7c15ULL);
+	shingle_word(h, &m->sh);
+}
+
+void cp_minhash_key(const char *text, size_t n, int k, uint32_t sig[CP_MH_N],
+    char key[33])
+{
+	mhkey m;
+	int i;
+
+	memset(&m, 0, sizeof m);
+	memset(sig, 0, CP_MH_N * sizeof *sig);
+	m.sig = sig;
+	m.k1 = 0x243f6a8885a308d3ULL;
+	m.k2 = 0x13198a2e03707344ULL;
+	m.sh.k = k < 1 ? 1 : k > 16 ? 16 : k;
+	m.sh.fn = mh_add;
+	m.sh.arg = sig;
+	words(text, n, mhkey_word, &m);
+	if (m.sh.seen > 0 && m.sh.seen < m.sh.k) {
+		uint64_t x = 0;
+		for (i = 0; i < m.sh.seen; i++)
+			x = mix64(x ^ m.sh.ring[i]);
+		mh_add(x, sig);
+	}
+	densify(sig);
+	cp_fp_hex(m.k1, key);
+	cp_fp_hex(m.k2 ^ (uint64_t)m.sh.seen, key + 16);
+}
+
 void cp_minhash(const char *text, size_t n, int k, uint32_t sig[CP_MH_N])
+{
+	memset(sig, 0, CP_MH_N * sizeof *sig);
+	shingles(text, n, k, mh_add, sig);
+	densify(sig);
+}
+
+static void densify(uint32_t sig[CP_MH_N])
 {
 	int i, j;
 	uint32_t tmp[CP_MH_N];
 
-	memset(sig, 0, CP_MH_N * sizeof *sig);
-	shingles(text, n, k, mh_add, sig);
 	/* densify: an empty bin borrows the next non-empty one, salted by
 	 * the distance so equal texts still agree bin for bin */
 	memcpy(tmp, sig, sizeof tmp);
@@ -174,21 +221,11 @@ int64_t cp_minhash_band(const uint32_t sig[CP_MH_N], int b)
 	return (int64_t)(x ? x : 1);
 }
 
-static void key_add(uint64_t h, void *arg)
-{
-	sb_add(arg, &h, sizeof h);
-}
-
 void cp_text_key(const char *text, size_t n, char out[33])
 {
-	strbuf sb = CP_STRBUF_INIT;
-	char hex[CP_SHA256_HEX];
+	uint32_t sig[CP_MH_N];
 
-	words(text, n, key_add, &sb);
-	cp_sha256_hex(sb.buf ? sb.buf : "", sb.len, hex);
-	memcpy(out, hex, 32);
-	out[32] = '\0';
-	sb_free(&sb);
+	cp_minhash_key(text, n, CP_SHINGLE_DEFAULT, sig, out);
 }
 
 void cp_fp_hex(uint64_t fp, char out[17])

@@ -12,8 +12,9 @@
  *                share of equal values estimates the Jaccard similarity of
  *                the shingle sets, and bands of CP_MH_ROWS values give the
  *                LSH keys cp-dedupe indexes (CP_MH_BANDS of them);
- *   cp_text_key  the exact-duplicate key: SHA-256 of the word sequence,
- *                so whitespace, case and punctuation do not matter.
+ *   cp_text_key  the exact-duplicate key: a hash of the word sequence,
+ *                so whitespace, case and punctuation do not matter
+ *                (cp_minhash_key computes it with the signature).
  */
 #ifndef CP_FINGERPRINT_H
 #define CP_FINGERPRINT_H
@@ -29,6 +30,10 @@
 uint64_t cp_simhash(const char *text, size_t n, int shingle);
 void cp_minhash(const char *text, size_t n, int shingle,
     uint32_t sig[CP_MH_N]);
+/* Both at once, in one pass over the words: the MinHash signature and
+ * the exact-duplicate key (a 128-bit hash of the word sequence, hex). */
+void cp_minhash_key(const char *text, size_t n, int shingle,
+    uint32_t sig[CP_MH_N], char key[33]);
 /* Estimated Jaccard similarity of two signatures, in [0,1]. */
 double cp_minhash_sim(const uint32_t *a, const uint32_t *b);
 /* The LSH key of band b (0..CP_MH_BANDS-1), never 0. */

@@ -1,0 +1,39 @@
+/*
+ * jscan.h — check a JSON object and find its members without building it.
+ *
+ * For stages that need a few fields of large records: one pass validates
+ * the whole text against the JSON grammar (RFC 8259; strings without
+ * control characters, \u escapes with paired surrogates and no \u0000,
+ * nesting up to 512 levels) and records where each top-level member's
+ * key and value are; the caller decodes only what it uses.  The text must
+ * already be valid UTF-8 (ndjson.h checks every line).  Duplicate
+ * top-level keys are refused, as cp_json_parse() refuses them.
+ */
+#ifndef CP_JSCAN_H
+#define CP_JSCAN_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "strbuf.h"
+
+typedef struct cp_jmember {
+	const char *key;        /* the key's raw bytes, without quotes */
+	size_t klen;
+	const char *val;        /* the value's raw text */
+	size_t vlen;
+} cp_jmember;
+
+/* Members found (at most max are recorded; more is an error), or -1 with
+ * a reason in err. */
+int cp_jscan_object(const char *s, size_t n, cp_jmember *m, size_t max,
+    char *err, size_t errlen);
+
+/* The value of a member as a jansson value (new reference, NULL when it
+ * does not load); strings are decoded directly, other values parsed. */
+json_t *cp_jvalue(const cp_jmember *m);
+
+/* Is the raw key equal to k? */
+int cp_jkey_is(const cp_jmember *m, const char *k);
+
+#endif
