@@ -17,6 +17,7 @@
 struct cp_ndjson_opts cp_ndjson = { 16u << 20, NULL, false };
 
 static unsigned long nrejected, naccepted;
+static cp_rawline_fn raw_fn;	/* cp_ndjson_inputs_raw: no JSON parse */
 static int rejectfd = -1;
 static int out_tty = -1;
 
@@ -129,6 +130,10 @@ static int one_line(cp_line *ln, cp_record_fn fn, void *arg)
 	if ((ok = cp_utf8_valid_prefix(ln->text, ln->len)) != ln->len) {
 		cp_reject(ln, "invalid UTF-8 at byte %zu", ok + 1);
 		return 0;
+	}
+	if (raw_fn) {
+		naccepted++;
+		return raw_fn(ln, arg);
 	}
 	rec = cp_json_parse(ln->text, ln->len, err, sizeof err);
 	if (!rec) {
@@ -247,6 +252,17 @@ int cp_ndjson_inputs(int nfiles, char **files, cp_record_fn fn, void *arg)
 			return rc;
 	}
 	return status;
+}
+
+int cp_ndjson_inputs_raw(int nfiles, char **files, cp_rawline_fn fn,
+    void *arg)
+{
+	int rc;
+
+	raw_fn = fn;
+	rc = cp_ndjson_inputs(nfiles, files, NULL, arg);
+	raw_fn = NULL;
+	return rc;
 }
 
 static void write_failed(void)

@@ -54,6 +54,16 @@ int cp_ndjson_read(FILE *fp, const char *name, cp_record_fn fn, void *arg);
  * none.  An unreadable file is reported and makes the result 66. */
 int cp_ndjson_inputs(int nfiles, char **files, cp_record_fn fn, void *arg);
 
+/*
+ * The same loop without the JSON parse, for a stage that reads only part
+ * of each record itself (cp-dedupe, whose records are mostly text it does
+ * not need decoded twice): fn gets every line that passed the length,
+ * NUL and UTF-8 checks (blank lines skipped), and rejects or accepts it.
+ */
+typedef int (*cp_rawline_fn)(const cp_line *ln, void *arg);
+int cp_ndjson_inputs_raw(int nfiles, char **files, cp_rawline_fn fn,
+    void *arg);
+
 /* Reject a line that parsed but is not acceptable (a missing field…):
  * reported as "prog: input:line: reason", written to the reject file,
  * counted. */
