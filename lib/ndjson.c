@@ -152,6 +152,30 @@ static int one_line(cp_line *ln, cp_record_fn fn, void *arg)
 }
 
 /*
+ * Whatever input is there now, up to n bytes (0 at the end).  fread()
+ * would wait until all n bytes came, holding a record that has arrived
+ * through a pipe back until 64 KiB more follow: a stage in a live
+ * pipeline must pass each record on as it comes.  The stream must not
+ * have been read through stdio before (cp_ndjson_inputs opens its own).
+ */
+static size_t read_some(FILE *fp, char *p, size_t n, bool *failed)
+{
+	int fd = fileno(fp);
+	ssize_t r;
+
+	if (fd < 0)
+		return fread(p, 1, n, fp);
+	do
+		r = read(fd, p, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		*failed = true;
+		return 0;
+	}
+	return (size_t)r;
+}
+
+/*
  * The buffer holds [start, end) of unread bytes.  A line longer than
  * max_line is never held whole: once the limit is passed, the rest of the
  * line is read and dropped chunk by chunk, so memory stays bounded
@@ -211,10 +235,11 @@ int cp_ndjson_read(FILE *fp, const char *name, cp_record_fn fn, void *arg)
 			buf = xrealloc(buf, cap);
 		}
 		{
-			size_t n = fread(buf + end, 1, cap - end, fp);
+			bool failed = false;
+			size_t n = read_some(fp, buf + end, cap - end, &failed);
 			end += n;
 			if (n == 0) {
-				if (ferror(fp)) {
+				if (failed || ferror(fp)) {
 					cp_err("%s: read error: %s", name,
 					    strerror(errno));
 					rc = CP_EX_IOERR;
