@@ -40,7 +40,7 @@ struct cp_cardgen {
 	cp_dconf tpl;
 	struct refs *refs;
 	size_t nrefs;
-	sqlite3_stmt *sel, *ins, *upd, *ev, *ver;
+	sqlite3_stmt *sel, *ins, *upd, *ev, *ver, *have;
 };
 
 /* ---- set-up --------------------------------------------------------- */
@@ -91,7 +91,12 @@ int cp_cardgen_new(sqlite3 *db, const cp_user *me, cp_cardgen **out)
 	    " VALUES (?, ?, ?, ?, ?)");
 	g->ver = cp_db_prepare(db, "INSERT INTO card_versions (card_id, version,"
 	    " record, actor, created_at) VALUES (?, ?, ?, ?, ?)");
-	return 0;
+	g->have = cp_db_prepare(db, "SELECT 1 FROM card_evidence"
+	    " WHERE card_id = ? AND signal_id = ?");
+	/* cards are written in bulk: a bigger page cache keeps the random
+	 * index inserts in memory, fewer checkpoints keep fsyncs rare */
+	return cp_db_exec(db, "PRAGMA cache_size = -65536;"
+	    " PRAGMA wal_autocheckpoint = 16384");
 }
 
 void cp_cardgen_free(cp_cardgen *g)
@@ -105,6 +110,7 @@ void cp_cardgen_free(cp_cardgen *g)
 	sqlite3_finalize(g->upd);
 	sqlite3_finalize(g->ev);
 	sqlite3_finalize(g->ver);
+	sqlite3_finalize(g->have);
 	for (i = 0; i < g->nrefs; i++) {
 		free(g->refs[i].theme);
 		free(g->refs[i].industry);
@@ -145,14 +151,14 @@ static json_t *asset_refs(cp_cardgen *g, const cp_playbook *pb,
 	for (i = 0; i < g->nrefs; i++)
 		if (g->refs[i].pb == pb && !strcmp(g->refs[i].theme, theme) &&
 		    !strcmp(g->refs[i].industry, ind))
-			return json_deep_copy(g->refs[i].refs);
+			return json_incref(g->refs[i].refs);
 	g->refs = xrealloc(g->refs, (g->nrefs + 1) * sizeof *g->refs);
 	g->refs[g->nrefs].pb = pb;
 	g->refs[g->nrefs].theme = xstrdup(theme);
 	g->refs[g->nrefs].industry = xstrdup(ind);
 	g->refs[g->nrefs].refs = cp_asset_refs(g->db, g->me.tenant_id, pb, theme,
 	    industry, MAX_REFS);
-	return json_deep_copy(g->refs[g->nrefs++].refs);
+	return json_incref(g->refs[g->nrefs++].refs);
 }
 
 /* ---- checking the opportunity ----------------------------------------- */
@@ -824,7 +830,7 @@ static int write_version(cp_cardgen *g, const json_t *card, const char *text,
 }
 
 static int insert(cp_cardgen *g, json_t *card, const char *actor,
-    const char *ts)
+    const char *ts, char **textp)
 {
 	size_t at = account_at(g, cp_json_str(card, "account_id"));
 	char *text;
@@ -865,12 +871,12 @@ static int insert(cp_cardgen *g, json_t *card, const char *actor,
 		    cp_json_str(card, "id"), NULL, sum, NULL);
 		json_decref(sum);
 	}
-	free(text);
+	*textp = text;
 	return rc;
 }
 
 static int update(cp_cardgen *g, const json_t *old, json_t *card,
-    const char *actor, const char *ts)
+    const char *actor, const char *ts, char **textp)
 {
 	char *text;
 	double score = 0;
@@ -908,91 +914,90 @@ static int update(cp_cardgen *g, const json_t *old, json_t *card,
 		json_decref(so);
 		json_decref(sn);
 	}
-	free(text);
+	*textp = text;
 	return rc;
 }
 
-/* The stored card row: *status, *version and the record (new ref), or
- * NULL when there is none. */
-static json_t *stored_card(cp_cardgen *g, const char *id, char status[32],
-    int64_t *version, int *rc)
+/* Does the stored card lack any of the draft's signals? */
+static bool brings_news(cp_cardgen *g, const char *id, const json_t *draft)
 {
-	json_t *r = NULL;
-	int s;
+	sqlite3_stmt *st = g->have;
+	size_t i;
+	json_t *e;
+	bool news = false;
 
-	*rc = 0;
-	cp_db_bind_text(g->sel, 1, id);
-	sqlite3_bind_int64(g->sel, 2, g->me.tenant_id);
-	if ((s = sqlite3_step(g->sel)) == SQLITE_ROW) {
-		snprintf(status, 32, "%s", cp_db_col_text(g->sel, 0));
-		*version = sqlite3_column_int64(g->sel, 1);
-		r = json_loads(cp_db_col_text(g->sel, 2), 0, NULL);
-		if (!json_is_object(r)) {
-			json_decref(r);
-			r = json_object();
-		}
-		/* the columns are the truth (the inbox changes them) */
-		json_object_set_new(r, "status", json_string(status));
-		json_object_set_new(r, "version", json_integer(*version));
-	} else if (s != SQLITE_DONE) {
-		*rc = cp_db_error(g->db, "read card");
+	json_array_foreach(json_object_get(draft, "signal_ids"), i, e) {
+		cp_db_bind_text(st, 1, id);
+		cp_db_bind_text(st, 2, json_string_value(e));
+		news = sqlite3_step(st) != SQLITE_ROW;
+		sqlite3_reset(st);
+		if (news)
+			break;
 	}
-	sqlite3_reset(g->sel);
-	return r;
+	return news;
 }
 
 int cp_card_store(cp_cardgen *g, json_t *draft, const char *actor, bool dry,
-    int *outcome, json_t **stored, char status[32])
+    int *outcome, char **text, char status[32])
 {
 	const char *id = cp_json_str(draft, "id");
 	char ts[CP_TIME_MAX];
-	int64_t version = 0;
 	json_t *old, *merged, *card;
-	int rc;
+	int s, rc = 0;
 
-	*stored = NULL;
+	*text = NULL;
 	*status = '\0';
 	cp_time_format(cp_now(), ts);
-	old = stored_card(g, id, status, &version, &rc);
-	if (rc)
-		return rc;
-	if (!old) {
-		card = json_deep_copy(draft);
+	cp_db_bind_text(g->sel, 1, id);
+	sqlite3_bind_int64(g->sel, 2, g->me.tenant_id);
+	if ((s = sqlite3_step(g->sel)) != SQLITE_ROW) {
+		sqlite3_reset(g->sel);
+		if (s != SQLITE_DONE)
+			return cp_db_error(g->db, "read card");
 		*outcome = CP_CARD_CREATED;
-		if (dry) {
-			json_object_set_new(card, "created_at", json_string(ts));
-			json_object_set_new(card, "updated_at", json_string(ts));
-		} else if ((rc = insert(g, card, actor, ts))) {
-			json_decref(card);
-			return rc;
-		}
-		*stored = card;
+		if (!dry)
+			return insert(g, draft, actor, ts, text);
+		json_object_set_new(draft, "created_at", json_string(ts));
+		json_object_set_new(draft, "updated_at", json_string(ts));
+		*text = cp_json_dumps(draft, 0);
 		return 0;
 	}
+	snprintf(status, 32, "%s", cp_db_col_text(g->sel, 0));
 	if (strcmp(status, "pending_review")) {
 		/* decided: a person has acted on it; never reopened here */
 		*outcome = CP_CARD_DECIDED;
-		json_decref(old);
+		sqlite3_reset(g->sel);
 		return 0;
 	}
-	merged = json_deep_copy(old);
-	if (!merge(merged, draft)) {
+	if (!brings_news(g, id, draft)) {
+		/* nothing new: the stored card, as stored */
 		*outcome = CP_CARD_UNCHANGED;
-		*stored = old;
-		json_decref(merged);
+		*text = xstrdup(cp_db_col_text(g->sel, 2));
+		sqlite3_reset(g->sel);
 		return 0;
 	}
+	old = json_loads(cp_db_col_text(g->sel, 2), 0, NULL);
+	if (!json_is_object(old)) {
+		json_decref(old);
+		old = json_object();
+	}
+	/* the columns are the truth (the inbox changes them) */
+	json_object_set_new(old, "status", json_string(status));
+	json_object_set_new(old, "version",
+	    json_integer(sqlite3_column_int64(g->sel, 1)));
+	sqlite3_reset(g->sel);
+	merged = json_deep_copy(old);
+	merge(merged, draft);
 	card = updated(old, merged, draft);
 	json_decref(merged);
 	*outcome = CP_CARD_UPDATED;
-	if (dry)
+	if (dry) {
 		json_object_set_new(card, "updated_at", json_string(ts));
-	else if ((rc = update(g, old, card, actor, ts))) {
-		json_decref(card);
-		json_decref(old);
-		return rc;
+		*text = cp_json_dumps(card, 0);
+	} else {
+		rc = update(g, old, card, actor, ts, text);
 	}
+	json_decref(card);
 	json_decref(old);
-	*stored = card;
-	return 0;
+	return rc;
 }

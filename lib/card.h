@@ -65,13 +65,13 @@ enum cp_card_outcome {
 
 /*
  * Store a draft inside the caller's write transaction (or, with dry,
- * only work out what would be stored).  *outcome says what happened;
- * *stored gets the card as stored (new reference; NULL for
- * CP_CARD_DECIDED, whose status goes to *status).  Every change writes
- * its evidence rows, a card_versions row and an audit entry as actor.
- * 0 or an exit code.
+ * only work out what would be stored); the draft may be changed.
+ * *outcome says what happened; *text gets the card as stored, serialised
+ * (caller frees; NULL for CP_CARD_DECIDED, whose status goes to
+ * *status).  Every change writes its evidence rows, a card_versions row
+ * and an audit entry as actor.  0 or an exit code.
  */
 int cp_card_store(cp_cardgen *g, json_t *draft, const char *actor, bool dry,
-    int *outcome, json_t **stored, char status[32]);
+    int *outcome, char **text, char status[32]);
 
 #endif

@@ -31,10 +31,12 @@ CREATE TABLE cards (
 	decided_at       TEXT,
 	FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, id)
 ) STRICT;
--- the inbox: a tenant's queue by score, and one person's cards
-CREATE INDEX cards_queue ON cards(tenant_id, status, score DESC);
-CREATE INDEX cards_assignee ON cards(tenant_id, assignee_id, status);
-CREATE INDEX cards_account ON cards(tenant_id, account_id);
+-- The inbox's indexes (a tenant's queue by score, one person's cards, one
+-- account's cards) are in 50-inbox.sql, next to the queries that use
+-- them: cards_scope_queue (tenant_id, status, score DESC, …),
+-- cards_inbox (tenant_id, assignee_id, status, …) and cards_account_queue
+-- (tenant_id, account_id, …).  Every index here is paid on every card
+-- written (cp-card stores thousands a second), so none is duplicated.
 
 -- The evidence a card rests on: one row per signal, with the quoted
 -- sentence and its source URL (both required: a card without evidence is
@@ -46,7 +48,7 @@ CREATE TABLE card_evidence (
 	quote        TEXT NOT NULL CHECK (quote <> ''),
 	published_at TEXT,
 	PRIMARY KEY (card_id, signal_id)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 -- Every version of every card, as it was (history for the inbox and for
 -- cp-reconcile); written in the same transaction as the change.
