@@ -586,6 +586,31 @@ static void show_history(FILE *fp, const char *id)
 	free(h);
 }
 
+static void show_narrative(FILE *fp, const json_t *c, int width)
+{
+	json_t *n = json_object_get(c, "narrative");
+	char *text = cp_inbox_narrative_text(c);
+	const char *next = cp_inbox_next_step(c), *src = cp_json_str(n, "source");
+	char head[64];
+
+	/* where the words came from: template, llm, edited */
+	snprintf(head, sizeof head, src ? "Narrative (%s)" : "Narrative", src);
+	heading(fp, head);
+	wrap(fp, *text ? text : "(none)", width, "  ");
+	if (cp_json_str(n, "llm_rejected")) {
+		strbuf s = CP_STRBUF_INIT;
+		sb_addf(&s, "(the model's narrative was not used: %s)",
+		    cp_json_str(n, "llm_rejected"));
+		wrap(fp, sb_str(&s), width, "  ");
+		sb_free(&s);
+	}
+	if (next) {
+		heading(fp, "Next step");
+		wrap(fp, next, width, "  ");
+	}
+	free(text);
+}
+
 static void show_text(FILE *fp, const char *id, const json_t *c)
 {
 	int width = cp_term_width(STDOUT_FILENO);
@@ -625,12 +650,7 @@ static void show_text(FILE *fp, const char *id, const json_t *c)
 	sb_free(&s);
 	sb_free(&title);
 
-	heading(fp, "Narrative");
-	wrap(fp, cp_json_strd(c, "narrative", "(none)"), width, "  ");
-	if (cp_json_str(c, "next_step")) {
-		heading(fp, "Next step");
-		wrap(fp, cp_json_str(c, "next_step"), width, "  ");
-	}
+	show_narrative(fp, c, width);
 	show_evidence(fp, id, c, width);
 	show_factors(fp, c, width);
 	show_assets(fp, c);
@@ -901,6 +921,8 @@ static void add_outreach(const char *arg)
  */
 static void editor_write(FILE *fp, const char *id, const json_t *c)
 {
+	char *narr = cp_inbox_narrative_text(c);
+	const char *next = cp_inbox_next_step(c);
 	json_t *d;
 	size_t i;
 
@@ -909,8 +931,9 @@ static void editor_write(FILE *fp, const char *id, const json_t *c)
 	    "sections.\n# Save and quit to apply; delete everything to "
 	    "cancel.\n", id, (long long)cp_json_int(c, "version", 0));
 	fprintf(fp, "Title: %s\n", cp_json_strd(c, "title", ""));
-	fprintf(fp, "Next-Step: %s\n\n", cp_json_strd(c, "next_step", ""));
-	fprintf(fp, "%s\n", cp_json_strd(c, "narrative", ""));
+	fprintf(fp, "Next-Step: %s\n\n", next ? next : "");
+	fprintf(fp, "%s\n", narr);
+	free(narr);
 	json_array_foreach(json_object_get(c, "outreach"), i, d) {
 		fprintf(fp, "\n--- outreach %s\n", cp_json_strd(d, "channel", "?"));
 		if (cp_json_str(d, "subject"))
@@ -1058,10 +1081,15 @@ static int refine_in_editor(const char *id, int64_t v, char **title,
 	/* unchanged fields stay NULL so refine touches only what changed */
 	if (*title && !strcmp(*title, cp_json_strd(c, "title", "")))
 		free(*title), *title = NULL;
-	if (*next && !strcmp(*next, cp_json_strd(c, "next_step", "")))
+	if (*next && !strcmp(*next, cp_inbox_next_step(c) ?
+	    cp_inbox_next_step(c) : ""))
 		free(*next), *next = NULL;
-	if (*narr && !strcmp(*narr, cp_json_strd(c, "narrative", "")))
-		free(*narr), *narr = NULL;
+	{
+		char *cur = cp_inbox_narrative_text(c);
+		if (*narr && !strcmp(*narr, cur))
+			free(*narr), *narr = NULL;
+		free(cur);
+	}
 	free(text);
 	json_decref(c);
 	return 0;
@@ -1382,6 +1410,7 @@ static void csv_card(strbuf *sb, const json_t *c)
 	char version[24], score[32];
 	strbuf urls = CP_STRBUF_INIT;
 	const char *f[NCSV];
+	char *narrative;
 	json_t *e;
 	size_t i;
 	double s = 0;
@@ -1405,14 +1434,15 @@ static void csv_card(strbuf *sb, const json_t *c)
 	f[7] = cp_json_str(c, "account_name");
 	f[8] = cp_json_str(c, "assignee");
 	f[9] = cp_json_str(c, "title");
-	f[10] = cp_json_str(c, "narrative");
-	f[11] = cp_json_str(c, "next_step");
+	f[10] = narrative = cp_inbox_narrative_text(c);
+	f[11] = cp_inbox_next_step(c);
 	f[12] = cp_json_str(c, "source");
 	f[13] = sb_str(&urls);
 	f[14] = cp_json_str(c, "created_at");
 	f[15] = cp_json_str(c, "decided_at");
 	cp_csv_row(sb, f, NCSV);
 	sb_free(&urls);
+	free(narrative);
 }
 
 static int cmd_export(int argc, char **argv)

@@ -257,6 +257,58 @@ json_t *cp_inbox_card(sqlite3 *db, const cp_user *u, const char *id)
 	return rec;
 }
 
+char *cp_inbox_narrative_text(const json_t *card)
+{
+	static const char *const parts[] = { "what_happened", "why_it_matters",
+	    "why_now", NULL };
+	json_t *n = json_object_get(card, "narrative");
+	strbuf sb = CP_STRBUF_INIT;
+	int i;
+
+	if (json_is_string(n))
+		return xstrdup(json_string_value(n));
+	for (i = 0; parts[i]; i++) {
+		const char *p = cp_json_str(n, parts[i]);
+		if (p && *p)
+			sb_addf(&sb, "%s%s", sb.len ? "\n\n" : "", p);
+	}
+	return sb.buf ? sb_detach(&sb) : xstrdup("");
+}
+
+const char *cp_inbox_next_step(const json_t *card)
+{
+	const char *s = cp_json_str(json_object_get(card, "narrative"),
+	    "next_step");
+
+	return s ? s : cp_json_str(card, "next_step");
+}
+
+void cp_inbox_set_narrative(json_t *card, const char *text)
+{
+	json_t *old = json_object_get(card, "narrative"), *n;
+
+	if (!json_is_object(old)) {
+		cp_json_set_str(card, "narrative", text);
+		return;
+	}
+	n = json_object();
+	cp_json_set_str(n, "what_happened", text);
+	if (cp_json_str(old, "next_step"))
+		cp_json_set_str(n, "next_step", cp_json_str(old, "next_step"));
+	cp_json_set_str(n, "source", "edited");
+	json_object_set_new(card, "narrative", n);
+}
+
+void cp_inbox_set_next_step(json_t *card, const char *text)
+{
+	json_t *n = json_object_get(card, "narrative");
+
+	if (json_is_object(n))
+		cp_json_set_str(n, "next_step", text);
+	else
+		cp_json_set_str(card, "next_step", text);
+}
+
 long cp_inbox_sla_hours(sqlite3 *db, int64_t tenant_id)
 {
 	sqlite3_stmt *st = cp_db_prepare(db,

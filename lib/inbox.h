@@ -94,6 +94,22 @@ json_t *cp_inbox_card(sqlite3 *db, const cp_user *u, const char *id);
 /* The same from a cp_inbox_query() row (no extra query). */
 json_t *cp_inbox_row_card(sqlite3_stmt *row);
 
+/*
+ * The card's narrative, whichever shape the record holds: cp-card writes an
+ * object {what_happened, why_it_matters, why_now, next_step, source}; a
+ * plain string is accepted too.
+ */
+/* As text: the string, or the object's three parts as paragraphs
+ * (caller frees; "" when there is none). */
+char *cp_inbox_narrative_text(const json_t *card);
+/* narrative.next_step, else a top-level "next_step"; borrowed or NULL. */
+const char *cp_inbox_next_step(const json_t *card);
+/* Replace the narrative by a person's text: an object becomes
+ * {what_happened: text, next_step (kept), source: "edited"}. */
+void cp_inbox_set_narrative(json_t *card, const char *text);
+/* Set the next step where the record keeps it. */
+void cp_inbox_set_next_step(json_t *card, const char *text);
+
 /* The tenant's review SLA in hours (tenants.review_sla_hours). */
 long cp_inbox_sla_hours(sqlite3 *db, int64_t tenant_id);
 

@@ -5,6 +5,7 @@
 #include "audit.h"
 #include "db.h"
 #include "exitcode.h"
+#include "inbox.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -154,10 +155,18 @@ static json_t *apply_to_record(const struct loaded *l, const cp_user *u,
 		const cp_refinement *f = r->refine;
 		if (f && f->title)
 			cp_json_set_str(rec, "title", f->title);
-		if (f && f->narrative)
-			cp_json_set_str(rec, "narrative", f->narrative);
-		if (f && f->next_step)
-			cp_json_set_str(rec, "next_step", f->next_step);
+		if (f && f->narrative) {
+			/* the same text is no change, whatever shape holds it */
+			char *cur = cp_inbox_narrative_text(rec);
+			if (strcmp(cur, f->narrative))
+				cp_inbox_set_narrative(rec, f->narrative);
+			free(cur);
+		}
+		if (f && f->next_step) {
+			const char *cur = cp_inbox_next_step(rec);
+			if (!cur || strcmp(cur, f->next_step))
+				cp_inbox_set_next_step(rec, f->next_step);
+		}
 		if (f && f->outreach)
 			merge_outreach(rec, f->outreach);
 	} else {

@@ -19,6 +19,7 @@
 
 load helper
 load fixtures/inbox/inbox
+bats_require_minimum_version 1.5.0
 
 setup() {
 	cp_setup

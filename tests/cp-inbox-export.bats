@@ -5,6 +5,7 @@
 
 load helper
 load fixtures/inbox/inbox
+bats_require_minimum_version 1.5.0
 
 # strict CSV → one JSON array per record (python3's csv module, strict)
 csv_to_json() {
@@ -24,6 +25,8 @@ for row in csv.reader(data.splitlines(keepends=True), strict=True):
 	    '$.title', 'He said \"hi, there\"' || char(10) || 'and left',
 	    '$.narrative', 'line one' || char(13) || char(10) || 'line, \"two\"',
 	    '$.next_step', ' leading and trailing ') WHERE id = '$NW_FUND'"
+	db "UPDATE cards SET record = json_set(record, '$.narrative.why_now', '=HYPERLINK(\"x\")')
+	    WHERE id = '$NW_CFO'"
 	cp-inbox --as "$ADMIN" export --csv --all --status any >out.csv
 	run csv_to_json <out.csv
 	assert_success
@@ -38,14 +41,25 @@ for row in csv.reader(data.splitlines(keepends=True), strict=True):
 	assert len(rows) == len(recs) == 10, (len(rows), len(recs))
 	for r, j in zip(rows, recs):
 	    for k in ("id", "status", "theme", "playbook_id", "account_id", "account_name",
-	              "assignee", "title", "narrative", "next_step", "source", "created_at"):
+	              "assignee", "title", "source", "created_at"):
 	        want = j.get(k)
 	        assert r[k] == ("" if want is None else str(want)), (k, r[k], want)
+	    # the narrative object as paragraphs, the next step from inside it
+	    n = j["narrative"]
+	    if isinstance(n, dict):
+	        text = "\n\n".join(n[p] for p in ("what_happened", "why_it_matters", "why_now")
+	                           if n.get(p))
+	        nxt = n.get("next_step") or j.get("next_step") or ""
+	    else:
+	        text, nxt = n, j.get("next_step", "")
+	    assert r["narrative"] == text, (r["narrative"], text)
+	    assert r["next_step"] == nxt, (r["next_step"], nxt)
 	    assert int(r["version"]) == j["version"]
 	    assert float(r["score"]) == j["score"]
 	    assert r["evidence_urls"] == " ".join(e["url"] for e in j["evidence"])
 	PY
 	grep -q '"He said ""hi, there""' out.csv
+	grep -q '=HYPERLINK(""x"")' out.csv
 	run jq -r "select(.id == \"$NW_FUND\") | .narrative" out.ndjson
 	assert_output $'line one\r\nline, "two"'
 	measure "export: $(wc -c <out.csv) bytes of CSV parsed back by python3 csv (strict)"
@@ -58,12 +72,12 @@ for row in csv.reader(data.splitlines(keepends=True), strict=True):
 	assert_equal "$(csv_to_json <<<"$output" | jq -r '.[0]' | tail -n +2 | tr '\n' ' ')" \
 	    "$NW_CFO $NW_FUND $FB_EXP $NW_MA "
 	run cp-inbox --as alice export --csv --theme funding --min-score 70
-	assert_equal "$(printf '%s' "$output" | tr -d '\r' | cut -d, -f1 | tail -n +2)" "$NW_FUND"
+	assert_equal "$(csv_to_json <<<"$output" | jq -r '.[0]' | tail -n +2)" "$NW_FUND"
 	run cp-inbox --as alice export --csv --account contoso --all
 	assert_success
 	assert_equal "${#lines[@]}" 1
 	run cp-inbox --as gil export --csv --all --status any
-	assert_equal "$(printf '%s' "$output" | tr -d '\r' | cut -d, -f1 | tail -n +2)" "$IN_FUND"
+	assert_equal "$(csv_to_json <<<"$output" | jq -r '.[0]' | tail -n +2)" "$IN_FUND"
 }
 
 @test "JSON: NDJSON card records that cp-validate accepts" {

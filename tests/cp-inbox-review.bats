@@ -6,6 +6,7 @@
 
 load helper
 load fixtures/inbox/inbox
+bats_require_minimum_version 1.5.0
 
 @test "approve: pending → approved, version + 1, every trace written" {
 	inbox_state
@@ -23,8 +24,8 @@ load fixtures/inbox/inbox
 	# segment, as cp-score's priors read it
 	assert_equal "$(db "SELECT d.decision, u.login, d.reason, d.note, d.theme, d.playbook_id,
 	    d.segment, d.decided_at FROM decisions d JOIN users u ON u.id = d.user_id")" \
-	    "approve|alice||calling Jane|leadership_change|exec-change|enterprise|2026-11-25T12:00:00Z"
-	assert_equal "$(db "SELECT action, entity_type, reason, diff FROM audit WHERE entity_id = '$NW_CFO'")" \
+	    "approve|alice||calling Jane|leadership_change|cfo-finance-modernisation|enterprise|2026-11-25T12:00:00Z"
+	assert_equal "$(db "SELECT action, entity_type, reason, diff FROM audit WHERE entity_id = '$NW_CFO' AND action <> 'card.create'")" \
 	    'card.approve|card|calling Jane|{"new":{"status":"approved","version":2},"old":{"status":"pending_review","version":1}}'
 	run cp-audit --verify
 	assert_success
@@ -41,7 +42,7 @@ load fixtures/inbox/inbox
 	assert_equal "$(db "SELECT status FROM cards WHERE id = '$CO_COST'")" rejected
 	assert_equal "$(db "SELECT decision, reason, note, theme FROM decisions")" \
 	    "reject|already_known|we know|cost_cutting"
-	assert_equal "$(db "SELECT action, reason FROM audit WHERE entity_id = '$CO_COST'")" \
+	assert_equal "$(db "SELECT action, reason FROM audit WHERE entity_id = '$CO_COST' AND action <> 'card.create'")" \
 	    "card.reject|already_known: we know"
 	for r in not_relevant bad_timing wrong_account other; do
 		db "UPDATE cards SET status = 'pending_review' WHERE id = '$CO_COST'"
@@ -85,16 +86,22 @@ load fixtures/inbox/inbox
 	assert_equal "$(db "SELECT status, version, title, decided_at IS NULL FROM cards WHERE id = '$NW_CFO'")" \
 	    "pending_review|2|New CFO at Northwind|1"
 	run cp-inbox --as alice show "$NW_CFO" --json
-	assert_equal "$(jq -c '[.title,.narrative,.next_step]' <<<"$output")" \
-	    '["New CFO at Northwind","Jane Doe joins as CFO.","Email Jane before Dec 1"]'
-	# email replaced, call kept, linkedin added
+	# cp-card's narrative object becomes the person's text, marked edited
+	assert_equal "$(jq -c '[.title,.narrative]' <<<"$output")" \
+	    '["New CFO at Northwind",{"what_happened":"Jane Doe joins as CFO.","next_step":"Email Jane before Dec 1","source":"edited"}]'
+	# email and linkedin replaced, call kept
 	assert_equal "$(jq -c '[.outreach[] | [.channel, .subject]]' <<<"$output")" \
 	    '[["email","Congratulations on the new role"],["call",null],["linkedin",null]]'
 	assert_equal "$(jq -r '.outreach[0].body' <<<"$output")" $'Dear Jane,\ncongratulations on joining Northwind Labs.'
+	assert_equal "$(jq -r '.outreach[2].body' <<<"$output")" "Quick intro note."
 	assert_equal "$(db "SELECT decision, note FROM decisions")" "refine|tighter"
-	assert_equal "$(db "SELECT action FROM audit WHERE entity_id = '$NW_CFO'")" card.refine
-	assert_equal "$(db "SELECT json_extract(diff, '$.new.title') FROM audit WHERE entity_id = '$NW_CFO'")" \
+	assert_equal "$(db "SELECT action FROM audit WHERE entity_id = '$NW_CFO' ORDER BY seq")" $'card.create\ncard.refine'
+	assert_equal "$(db "SELECT json_extract(diff, '$.new.title') FROM audit WHERE action = 'card.refine'")" \
 	    "New CFO at Northwind"
+	run cp-inbox --as alice show "$NW_CFO"
+	assert_line "Narrative (edited)"
+	assert_line "  Jane Doe joins as CFO."
+	assert_line "  Email Jane before Dec 1"
 	# still in alice's inbox, and approvable at the new version
 	run cp-inbox --as alice approve "$NW_CFO@2"
 	assert_success
@@ -130,7 +137,7 @@ load fixtures/inbox/inbox
 	cat >ed.sh <<-'EOF'
 	#!/bin/sh
 	sed -i -e 's/^Title: .*/Title: Edited in the editor/' \
-	    -e 's/^Northwind Labs filed an 8-K.*/Edited narrative./' "$1"
+	    -e 's/^SEC EDGAR reported on .*/Edited narrative./' "$1"
 	printf '\n--- outreach sms\nHi Jane\n' >>"$1"
 	cp "$1" "$(dirname "$0")/seen.txt"
 	EOF
@@ -140,14 +147,18 @@ load fixtures/inbox/inbox
 	assert_output --partial "$NW_CFO refined (version 2)"
 	grep -q "^# Refine $NW_CFO (version 1)" seen.txt
 	grep -q "^--- outreach email" seen.txt
-	grep -q "^Subject: About: Northwind Labs names a new CFO" seen.txt
+	grep -q "^Subject: Finance priorities at Northwind Labs" seen.txt
+	grep -q "^Next-Step: $(jq -r "select(.id == \"$NW_CFO\") | .narrative.next_step" cards.ndjson)" seen.txt
 	run cp-inbox --as alice show "$NW_CFO" --json
 	assert_equal "$(jq -r .title <<<"$output")" "Edited in the editor"
-	assert_equal "$(jq -r .narrative <<<"$output")" \
-	    $'Edited narrative.\nA new CFO reviews vendor contracts in the first 90 days, so now is the time to introduce the finance-automation offer.'
-	assert_equal "$(jq -r '.next_step' <<<"$output")" "Call the account owner's contact this week."
-	assert_equal "$(jq -c '[.outreach[].channel]' <<<"$output")" '["email","call","sms"]'
-	assert_equal "$(jq -r '.outreach[2].body' <<<"$output")" "Hi Jane"
+	# the edited text, its later paragraphs kept; the next step untouched
+	assert_equal "$(jq -r .narrative.source <<<"$output")" edited
+	assert_equal "$(jq -r .narrative.what_happened <<<"$output" | head -3)" \
+	    $'Edited narrative.\n\nNew leaders review priorities, budgets and partners in their first 90 days. For Northwind Labs, a tier 1 enterprise software account owned by alice, this calls for "New CFO: finance modernisation": A finance operations assessment: month-end close, planning cycle and spend visibility in four weeks.'
+	assert_equal "$(jq -r .narrative.next_step <<<"$output")" \
+	    "$(jq -r "select(.id == \"$NW_CFO\") | .narrative.next_step" cards.ndjson)"
+	assert_equal "$(jq -c '[.outreach[].channel]' <<<"$output")" '["email","call","linkedin","sms"]'
+	assert_equal "$(jq -r '.outreach[3].body' <<<"$output")" "Hi Jane"
 	# no temp file left behind
 	[ -z "$(ls "${TMPDIR:-/tmp}"/cp-inbox-refine.* 2>/dev/null | xargs -r grep -l "$NW_CFO" 2>/dev/null)" ]
 }
@@ -227,7 +238,7 @@ load fixtures/inbox/inbox
 	done
 	# one decision per round, never two
 	assert_equal "$(db "SELECT count(*) FROM decisions WHERE card_id = '$NW_CFO'")" $rounds
-	assert_equal "$(db "SELECT count(*) FROM audit WHERE entity_id = '$NW_CFO'")" $rounds
+	assert_equal "$(db "SELECT count(*) FROM audit WHERE entity_id = '$NW_CFO' AND action <> 'card.create'")" $rounds
 	run cp-audit --verify
 	assert_success
 	measure "race: $rounds rounds (alice won $alice, mona $((rounds - alice))), $conflicts conflicts (75), 0 lost updates"
@@ -305,5 +316,5 @@ $CO_COST rejected (version 2)"
 	assert_output --partial "decisions offline"
 	assert_equal "$(db "SELECT status, version FROM cards WHERE id = '$NW_CFO'")" "pending_review|1"
 	assert_equal "$(db "SELECT count(*) FROM card_versions WHERE card_id = '$NW_CFO'")" 1
-	assert_equal "$(db "SELECT count(*) FROM audit WHERE entity_id = '$NW_CFO'")" 0
+	assert_equal "$(db "SELECT count(*) FROM audit WHERE entity_id = '$NW_CFO' AND action <> 'card.create'")" 0
 }

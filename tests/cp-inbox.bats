@@ -7,6 +7,7 @@
 
 load helper
 load fixtures/inbox/inbox
+bats_require_minimum_version 1.5.0
 
 # ids in the list are the first 10 hex digits after "card_"
 short() { echo "${1:5:10}"; }
@@ -111,9 +112,9 @@ short() { echo "${1:5:10}"; }
 	assert_line "id         $NW_CFO"
 	assert_line "account    Northwind Labs (northwind)"
 	assert_line "status     pending_review, version 1, assigned to alice"
-	assert_line "score      87 (theme leadership_change, playbook exec-change)"
+	assert_line "score      87 (theme leadership_change, playbook cfo-finance-modernisation)"
 	assert_line "created    2026-11-24T09:00:00Z (1d ago)"
-	for h in Narrative "Next step" Evidence "Score breakdown" Assets "Outreach drafts" History; do
+	for h in "Narrative (template)" "Next step" Evidence "Score breakdown" Assets "Outreach drafts" History; do
 		assert_line "$h"
 	done
 	assert_line '  1. "Northwind Labs appointed Jane Doe as Chief Financial Officer, effective December 1."'
@@ -122,10 +123,13 @@ short() { echo "${1:5:10}"; }
 	assert_line --regexp '^  impact +0\.90 +0\.25 +tier 1 enterprise, C-level change$'
 	assert_line --regexp '^  confidence +0\.90 +0\.15 +SEC filing 0\.95, 1 source$'
 	assert_line --regexp '^  total +87\.0$'
-	assert_line "  - Case study: leadership change <https://assets.example.com/leadership_change>"
-	assert_line "  [email] About: Northwind Labs names a new CFO"
+	# cp-card's template narrative, in paragraphs
+	assert_line "  SEC EDGAR reported on 2026-11-24: Northwind Labs names a new CFO."
+	assert_line "  - Margie's Travel shortens month-end close from 12 to 5 days <https://example.com/resources/cs-margie-finance-close>"
+	assert_line "  [email] Finance priorities at Northwind Labs"
 	assert_line "  [call]"
-	assert_line --regexp '^  2026-11-24T09:00:00Z  v1 +created +cp-card$'
+	assert_line "  [linkedin]"
+	assert_line --regexp "^  2026-11-24T09:00:00Z  v1 +card\.create +$ADMIN\$"
 	run cp-inbox --as alice show "$NW_CFO" --json
 	assert_success
 	assert_equal "$(jq -r .id <<<"$output")" "$NW_CFO"
@@ -143,7 +147,7 @@ short() { echo "${1:5:10}"; }
 	assert_success
 	assert_line --index 0 "Northwind: new CFO Jane Doe"
 	assert_line "status     approved, version 3, assigned to alice"
-	assert_line --regexp '^  2026-11-24T09:00:00Z  v1 +created +cp-card$'
+	assert_line --regexp "^  2026-11-24T09:00:00Z  v1 +card\.create +$ADMIN\$"
 	assert_line --regexp '^  2026-11-25T12:00:00Z  v2 +card\.refine +alice( \(via [^)]*\))?: shorter$'
 	assert_line --regexp '^  2026-11-25T12:00:00Z  v3 +card\.approve +mona( \(via [^)]*\))?: call her$'
 	assert_line "decided    2026-11-25T12:00:00Z"
@@ -175,7 +179,7 @@ short() { echo "${1:5:10}"; }
 	inbox_state
 	db "UPDATE cards SET title = 'Evil' || char(27) || ']52;c;ZWNobw==' || char(7) || ' title',
 	    record = json_set(record, '$.title', 'Evil' || char(27) || '[2J title',
-	        '$.narrative', 'line' || char(155) || '31m one')
+	        '$.narrative.what_happened', 'line' || char(155) || '31m one')
 	    WHERE id = '$NW_CFO'"
 	run cp-inbox --as alice --limit 1
 	assert_success
@@ -329,4 +333,26 @@ plan() {
 	run plan cp-inbox --as alice -vv
 	assert_output --regexp "SEARCH a USING (PRIMARY KEY|INDEX sqlite_autoindex_accounts_1)"
 	assert_output --regexp "(LIST SUBQUERY|USING .*scope|SEARCH scope)"
+}
+
+@test "bash completion: subcommands, reasons, card ids from the caller's scope" {
+	inbox_state
+	complete_words() {
+		bash -c '
+			source "$1/completions/bash/cp-inbox"; shift
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			_cp_inbox cp-inbox "${COMP_WORDS[COMP_CWORD]}" ""
+			printf "%s\n" "${COMPREPLY[@]}"' _ "$CP_TOP" "$@"
+	}
+	run complete_words cp-inbox ""
+	assert_line approve
+	assert_line export
+	run complete_words cp-inbox reject x --reason ""
+	assert_equal "$(sort <<<"$output" | tr '\n' ' ')" \
+	    "already_known bad_timing not_relevant other wrong_account "
+	CLIENTPULSE_AS=alice run complete_words cp-inbox show ""
+	assert_line "${NW_CFO:5:10}"
+	refute_line "${CO_LAY:5:10}"
+	run complete_words cp-inbox export --cs
+	assert_output "--csv"
 }
