@@ -8,8 +8,16 @@
  * transaction each, and a batch's output is written only after its
  * transaction commits, so a signal is never passed downstream without its
  * state; after a crash the uncommitted batch is simply decided again.
+ *
+ * Two threads: this one reads, checks and prepares each record (the
+ * JSON, the MinHash signature, the event keys), the other owns the state
+ * file (decisions, writes, commits, output), with a short queue between.
+ * Only the reading thread rejects lines; only the other writes stdout.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +30,7 @@
 #include "jscan.h"
 #include "lang.h"
 #include "log.h"
+#include "mem.h"
 #include "ndjson.h"
 #include "rbac.h"
 #include "record.h"
@@ -54,42 +63,74 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* One record on its way from the reading thread to the state thread. */
+typedef struct item {
+	cp_dedupe_prep *prep;       /* NULL: the end of the input */
+	int64_t tenant_id;
+	char *line;                 /* the line as it came, for the output */
+	size_t len;
+	int spliceable;             /* no cluster fields in it already */
+} item;
+
+#define QUEUE 64
+
 typedef struct state {
 	sqlite3 *db;
 	cp_dedupe *dd;
+	cp_dedupe_opts o;
 	int updates;
 	long batch, inbatch;
 	strbuf out;                 /* the batch's output, held until commit */
-	char tenant[128];           /* the last tenant looked up */
-	int64_t tenant_id;
+	struct { char *name; int64_t id; } *tenants;
+	size_t ntenants;
 	unsigned long nnew, nupd, nseen;
+	/* the queue between the threads */
+	pthread_mutex_t mu;
+	pthread_cond_t nonempty, nonfull;
+	item q[QUEUE];
+	size_t head, count;
+	int failed;                 /* the state thread stopped: its status */
 } state;
 
-static int64_t tenant_id(state *s, const char *name)
+static int64_t tenant_id(const state *s, const char *name)
 {
-	if (strcmp(s->tenant, name)) {
-		snprintf(s->tenant, sizeof s->tenant, "%s", name);
-		s->tenant_id = cp_tenant_id(s->db, name);
-	}
-	return s->tenant_id;
+	size_t i;
+	for (i = 0; name && i < s->ntenants; i++)
+		if (!strcmp(s->tenants[i].name, name))
+			return s->tenants[i].id;
+	return 0;
 }
 
-/* The record with cluster fields added.  Usually the line as it came with
+static int load_tenants(state *s)
+{
+	sqlite3_stmt *st = cp_db_prepare(s->db, "SELECT id, name FROM tenants");
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s->tenants = xrealloc(s->tenants, (s->ntenants + 1) *
+		    sizeof *s->tenants);
+		s->tenants[s->ntenants].id = sqlite3_column_int64(st, 0);
+		s->tenants[s->ntenants].name = xstrdup(cp_db_col_text(st, 1));
+		s->ntenants++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : cp_db_error(s->db, "read tenants");
+}
+
+/* The record with cluster fields added: usually the line as it came with
  * the fields spliced in before its closing brace, so every byte of the
  * signal passes through unchanged; re-serialised when a field must be
  * replaced or a theme added. */
-static void render(state *s, json_t *rec, const cp_line *ln,
-    const cp_dedupe_result *r)
+static void render(state *s, const item *it, const cp_dedupe_result *r)
 {
-	size_t n = ln->len;
+	size_t n = it->len;
+	json_t *copy;
 
-	if (!r->surge && !json_object_get(rec, "cluster_id") &&
-	    !json_object_get(rec, "corroborations") &&
-	    !json_object_get(rec, "duplicate_of")) {
-		while (n && ln->text[n - 1] != '}')
+	if (!r->surge && it->spliceable) {
+		while (n && it->line[n - 1] != '}')
 			n--;
 		if (n) {
-			sb_add(&s->out, ln->text, n - 1);
+			sb_add(&s->out, it->line, n - 1);
 			sb_addf(&s->out, ",\"cluster_id\":\"%s\",\"corroborations\":%ld",
 			    r->cluster_id, r->corroborations);
 			if (!r->is_new)
@@ -99,32 +140,28 @@ static void render(state *s, json_t *rec, const cp_line *ln,
 			return;
 		}
 	}
-	{
-		/* the full record, chunks and all, for a rewrite */
-		json_t *copy = cp_json_parse(ln->text, ln->len, NULL, 0);
-		(void)rec;
-		if (!copy)
-			return;
-		if (r->surge) {
-			json_t *th = json_object_get(copy, "themes");
-			if (!json_is_array(th)) {
-				th = json_array();
-				json_object_set_new(copy, "themes", th);
-			}
-			json_array_append(th, r->surge);
+	/* the full record, chunks and all, for a rewrite */
+	if (!(copy = cp_json_parse(it->line, it->len, NULL, 0)))
+		return;
+	if (r->surge) {
+		json_t *th = json_object_get(copy, "themes");
+		if (!json_is_array(th)) {
+			th = json_array();
+			json_object_set_new(copy, "themes", th);
 		}
-		json_object_set_new(copy, "cluster_id", json_string(r->cluster_id));
-		json_object_set_new(copy, "corroborations",
-		    json_integer(r->corroborations));
-		if (!r->is_new)
-			json_object_set_new(copy, "duplicate_of",
-			    json_string(r->duplicate_of));
-		else
-			json_object_del(copy, "duplicate_of");
-		cp_json_dump(&s->out, copy, 0);
-		sb_addc(&s->out, '\n');
-		json_decref(copy);
+		json_array_append(th, r->surge);
 	}
+	json_object_set_new(copy, "cluster_id", json_string(r->cluster_id));
+	json_object_set_new(copy, "corroborations",
+	    json_integer(r->corroborations));
+	if (!r->is_new)
+		json_object_set_new(copy, "duplicate_of",
+		    json_string(r->duplicate_of));
+	else
+		json_object_del(copy, "duplicate_of");
+	cp_json_dump(&s->out, copy, 0);
+	sb_addc(&s->out, '\n');
+	json_decref(copy);
 }
 
 /* Commit the batch, then let its records go. */
@@ -149,34 +186,17 @@ static int flush(state *s)
 	return 0;
 }
 
-static int one(json_t *rec, const cp_line *ln, void *arg)
+static int decide(state *s, item *it)
 {
-	state *s = arg;
-	char err[256];
 	cp_dedupe_result r;
-	int64_t tid;
 	int rc;
 
-	if (!cp_record_check(rec, CP_REC_SIGNAL, err, sizeof err)) {
-		cp_reject(ln, "%s", err);
-		return 0;
-	}
-	if (!(tid = tenant_id(s, cp_json_str(rec, "tenant")))) {
-		cp_reject(ln, "unknown tenant \"%s\"", cp_json_str(rec, "tenant"));
-		return 0;
-	}
 	if (!s->inbatch && (rc = cp_db_begin(s->db)))
 		return rc;
 	s->inbatch++;
-	/* a record is refused (65) before anything of it is written, so no
-	 * savepoint is needed; any other error ends the run and the batch
-	 * is rolled back whole */
-	rc = cp_dedupe_add(s->dd, tid, rec, &r, err, sizeof err);
-	if (rc == CP_EX_DATAERR) {
-		cp_reject(ln, "%s", err);
-		return 0;
-	}
-	if (rc) {
+	/* any error here ends the run and the batch is rolled back whole;
+	 * records to refuse were refused before they were queued */
+	if ((rc = cp_dedupe_apply(s->dd, it->tenant_id, it->prep, &r))) {
 		json_decref(r.surge);
 		return rc;
 	}
@@ -187,25 +207,81 @@ static int one(json_t *rec, const cp_line *ln, void *arg)
 	else
 		s->nupd++;
 	if (!r.seen && (r.is_new || s->updates))
-		render(s, rec, ln, &r);
+		render(s, it, &r);
 	json_decref(r.surge);
 	if (s->inbatch >= s->batch)
 		return flush(s);
 	return 0;
 }
 
+/* The state thread: decide, store, commit, emit. */
+static void *worker(void *arg)
+{
+	state *s = arg;
+	int rc = 0;
+
+	for (;;) {
+		item it;
+		pthread_mutex_lock(&s->mu);
+		while (!s->count)
+			pthread_cond_wait(&s->nonempty, &s->mu);
+		it = s->q[s->head];
+		s->head = (s->head + 1) % QUEUE;
+		s->count--;
+		pthread_cond_signal(&s->nonfull);
+		pthread_mutex_unlock(&s->mu);
+		if (!it.prep)
+			break;
+		if (!rc && (rc = decide(s, &it))) {
+			pthread_mutex_lock(&s->mu);
+			s->failed = rc;
+			pthread_mutex_unlock(&s->mu);
+		}
+		cp_dedupe_prep_free(it.prep);
+		free(it.line);
+	}
+	if (!rc)
+		rc = flush(s);
+	else if (s->inbatch)
+		cp_db_rollback(s->db);
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		cp_debug("state thread: %.3f s CPU", ts.tv_sec + ts.tv_nsec / 1e9);
+	}
+	return (void *)(intptr_t)rc;
+}
+
+static int push(state *s, item *it)
+{
+	int failed;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->count == QUEUE)
+		pthread_cond_wait(&s->nonfull, &s->mu);
+	s->q[(s->head + s->count) % QUEUE] = *it;
+	s->count++;
+	failed = s->failed;
+	pthread_cond_signal(&s->nonempty);
+	pthread_mutex_unlock(&s->mu);
+	return failed;
+}
+
 /*
- * Records here are mostly text and chunks: decoding every line whole
- * costs more than everything else cp-dedupe does.  The line is checked
- * against the JSON grammar in one pass and only its other members are
- * decoded; the output splices the cluster fields into the line as it came.
+ * The reading thread.  Records here are mostly text and chunks: decoding
+ * every line whole would cost more than everything else cp-dedupe does.
+ * The line is checked against the JSON grammar in one pass and only its
+ * other members are decoded; then everything that needs no state file
+ * (signature, keys) is computed here while the other thread works.
  */
 static int one_raw(const cp_line *ln, void *arg)
 {
+	state *s = arg;
 	cp_jmember m[128];
 	char err[256];
 	json_t *rec;
-	int k, i, rc;
+	int k, i, rc = 0;
+	item it;
 
 	if ((k = cp_jscan_object(ln->text, ln->len, m, 128, err,
 	    sizeof err)) < 0) {
@@ -228,7 +304,21 @@ static int one_raw(const cp_line *ln, void *arg)
 			return 0;
 		}
 	}
-	rc = one(rec, ln, arg);
+	memset(&it, 0, sizeof it);
+	if (!cp_record_check(rec, CP_REC_SIGNAL, err, sizeof err))
+		cp_reject(ln, "%s", err);
+	else if (!(it.tenant_id = tenant_id(s, cp_json_str(rec, "tenant"))))
+		cp_reject(ln, "unknown tenant \"%s\"", cp_json_str(rec, "tenant"));
+	else if (!(it.prep = cp_dedupe_prepare(&s->o, rec, err, sizeof err)))
+		cp_reject(ln, "%s", err);
+	if (it.prep) {
+		it.line = xstrndup(ln->text, ln->len);
+		it.len = ln->len;
+		it.spliceable = !json_object_get(rec, "cluster_id") &&
+		    !json_object_get(rec, "corroborations") &&
+		    !json_object_get(rec, "duplicate_of");
+		rc = push(s, &it);
+	}
 	json_decref(rec);
 	return rc;
 }
@@ -263,26 +353,38 @@ static long duration(const char *opt, const char *arg)
 
 int main(int argc, char **argv)
 {
-	cp_dedupe_opts o;
 	state s;
-	int c, rc, frc;
+	int c, rc, wrc;
+	pthread_t th;
+	void *ret;
+	item end;
 
-	cp_dedupe_defaults(&o);
 	memset(&s, 0, sizeof s);
+	cp_dedupe_defaults(&s.o);
 	s.batch = 500;
 	cp_cli_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		if (cp_cli_option(c, optarg, usage))
 			continue;
 		switch (c) {
-		case OPT_THRESHOLD: o.threshold = fraction("--threshold", optarg); break;
-		case OPT_WINDOW: o.window = duration("--window", optarg); break;
-		case OPT_SHINGLE: o.shingle = (int)count("--shingle", optarg, 1, 16); break;
+		case OPT_THRESHOLD:
+			s.o.threshold = fraction("--threshold", optarg);
+			break;
+		case OPT_WINDOW: s.o.window = duration("--window", optarg); break;
+		case OPT_SHINGLE:
+			s.o.shingle = (int)count("--shingle", optarg, 1, 16);
+			break;
 		case OPT_UPDATES: s.updates = 1; break;
-		case OPT_EXPLAIN: o.explain = 1; break;
-		case OPT_BATCH: s.batch = count("--batch", optarg, 1, 1000000); break;
-		case OPT_SURGE_MIN: o.surge_min = (int)count("--surge-min", optarg, 0, 100000); break;
-		case OPT_SURGE_WINDOW: o.surge_window = duration("--surge-window", optarg); break;
+		case OPT_EXPLAIN: s.o.explain = 1; break;
+		case OPT_BATCH:
+			s.batch = count("--batch", optarg, 1, 1000000);
+			break;
+		case OPT_SURGE_MIN:
+			s.o.surge_min = (int)count("--surge-min", optarg, 0, 100000);
+			break;
+		case OPT_SURGE_WINDOW:
+			s.o.surge_window = duration("--surge-window", optarg);
+			break;
 		}
 	}
 	if ((rc = cp_cli_ready()))
@@ -290,25 +392,47 @@ int main(int argc, char **argv)
 	/* a live stream: every record is committed and passed on at once */
 	if (cp_ndjson.unbuffered)
 		s.batch = 1;
+	/* one connection, used by one thread at a time: no mutexes */
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	if ((rc = cp_db_open(cp_cli.db, 0, &s.db)))
 		return cp_ndjson_status(rc);
-	/* a bigger page cache and memory-mapped reads: the index pages a batch
-	 * touches stay in memory instead of being read back through the
-	 * kernel (bounded: 16 MiB of cache, the map is shared page cache) */
-	cp_db_exec(s.db, getenv("CP_DEDUPE_PRAGMAS") ? getenv("CP_DEDUPE_PRAGMAS") : "PRAGMA cache_size = -16384; PRAGMA mmap_size = 1073741824;");
-	cp_dedupe_open(s.db, &o, &s.dd);
-	rc = cp_ndjson_inputs_raw(argc - optind, argv + optind, one_raw, &s);
-	if (rc && rc != CP_EX_NOINPUT) {
-		if (s.inbatch)
-			cp_db_rollback(s.db);
-	} else if ((frc = flush(&s))) {
-		rc = frc;
+	/* a bigger page cache: the index pages a batch touches stay in
+	 * memory instead of being read back through the kernel */
+	cp_db_exec(s.db, "PRAGMA cache_size = -16384");
+	if ((rc = load_tenants(&s)))
+		goto out;
+	cp_dedupe_open(s.db, &s.o, &s.dd);
+	cp_entities_init();
+	json_object_seed(0);
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.nonempty, NULL);
+	pthread_cond_init(&s.nonfull, NULL);
+	if (pthread_create(&th, NULL, worker, &s)) {
+		cp_err("cannot start a thread");
+		rc = CP_EX_OSERR;
+		goto out;
 	}
+	rc = cp_ndjson_inputs_raw(argc - optind, argv + optind, one_raw, &s);
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		cp_debug("reading thread: %.3f s CPU", ts.tv_sec + ts.tv_nsec / 1e9);
+	}
+	memset(&end, 0, sizeof end);
+	push(&s, &end);
+	pthread_join(th, &ret);
+	wrc = (int)(intptr_t)ret;
+	if (wrc)
+		rc = wrc;
 	cp_info("%lu new, %lu corroborating, %lu already seen", s.nnew, s.nupd,
 	    s.nseen);
+out:
 	sb_free(&s.out);
 	cp_dedupe_close(s.dd);
 	cp_db_close(s.db);
+	while (s.ntenants)
+		free(s.tenants[--s.ntenants].name);
+	free(s.tenants);
 	cp_entities_cleanup();
 	return cp_ndjson_status(rc);
 }

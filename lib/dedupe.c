@@ -24,7 +24,8 @@ struct cp_dedupe {
 	sqlite3 *db;
 	cp_dedupe_opts o;
 	sqlite3_stmt *seen, *exact, *band, *fp, *events, *cl_get, *cl_new,
-	    *cl_upd, *sig_ins, *fp_ins, *band_ins, *exact_ins, *ev_ins, *surge;
+	    *cl_upd, *sig_ins, *fp_ins, *band_ins, *exact_ins, *ev_ins, *surge,
+	    *upd_themes;
 };
 
 void cp_dedupe_defaults(cp_dedupe_opts *o)
@@ -47,8 +48,23 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	    " WHERE tenant_id = ?1 AND id = ?2");
 	d->exact = cp_db_prepare(db, "SELECT e.sig FROM dedupe_exact e"
 	    " WHERE e.tenant_id = ?1 AND e.key = ?2");
-	d->band = cp_db_prepare(db, "SELECT sig FROM dedupe_bands"
-	    " WHERE tenant_id = ?1 AND band = ?2 ORDER BY sig DESC LIMIT ?3");
+	/* every band in one statement: 8 index seeks, one round trip */
+	{
+		strbuf sb = CP_STRBUF_INIT;
+		int b;
+		for (b = 0; b < CP_MH_BANDS; b++)
+			sb_addf(&sb, "%sSELECT * FROM (SELECT sig FROM dedupe_bands"
+			    " WHERE tenant_id = ?1 AND band = ?%d ORDER BY sig DESC"
+			    " LIMIT %d)", b ? " UNION ALL " : "", b + 2, BAND_LIMIT);
+		d->band = cp_db_prepare(db, sb.buf);
+		sb_reset(&sb);
+		sb_adds(&sb, "INSERT OR IGNORE INTO dedupe_bands (tenant_id, band,"
+		    " sig) VALUES ");
+		for (b = 0; b < CP_MH_BANDS; b++)
+			sb_addf(&sb, "%s(?1, ?%d, ?%d)", b ? ", " : "", b + 3, 2);
+		d->band_ins = cp_db_prepare(db, sb.buf);
+		sb_free(&sb);
+	}
 	d->fp = cp_db_prepare(db, "SELECT signal_id, cluster_id, simhash,"
 	    " minhash, keys, published FROM dedupe_fingerprints WHERE sig = ?1");
 	d->events = cp_db_prepare(db, "SELECT sig FROM dedupe_events"
@@ -72,8 +88,6 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	d->fp_ins = cp_db_prepare(db, "INSERT INTO dedupe_fingerprints (sig,"
 	    " tenant_id, signal_id, cluster_id, simhash, minhash, keys, published)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-	d->band_ins = cp_db_prepare(db, "INSERT OR IGNORE INTO dedupe_bands"
-	    " (tenant_id, band, sig) VALUES (?1, ?2, ?3)");
 	d->exact_ins = cp_db_prepare(db, "INSERT OR IGNORE INTO dedupe_exact"
 	    " (tenant_id, key, sig) VALUES (?1, ?2, ?3)");
 	d->ev_ins = cp_db_prepare(db, "INSERT OR IGNORE INTO dedupe_events"
@@ -82,6 +96,8 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	d->surge = cp_db_prepare(db, "SELECT count(DISTINCT cluster_id)"
 	    " FROM dedupe_events WHERE tenant_id = ?1 AND account_id = ?2"
 	    " AND theme = ?3 AND published BETWEEN ?4 AND ?5");
+	d->upd_themes = cp_db_prepare(db, "UPDATE signals SET themes = ?1"
+	    " WHERE seq = ?2");
 	*out = d;
 	return 0;
 }
@@ -90,7 +106,8 @@ void cp_dedupe_close(cp_dedupe *d)
 {
 	sqlite3_stmt **all[] = { &d->seen, &d->exact, &d->band, &d->fp,
 	    &d->events, &d->cl_get, &d->cl_new, &d->cl_upd, &d->sig_ins,
-	    &d->fp_ins, &d->band_ins, &d->exact_ins, &d->ev_ins, &d->surge };
+	    &d->fp_ins, &d->band_ins, &d->exact_ins, &d->ev_ins, &d->surge,
+	    &d->upd_themes };
 	size_t i;
 
 	if (!d)
@@ -330,21 +347,19 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
 	int b;
 	double best = -1;
 
-	for (b = 0; b < CP_MH_BANDS; b++) {
-		sqlite3_bind_int64(d->band, 1, tenant);
-		sqlite3_bind_int64(d->band, 2, cp_minhash_band(mh, b));
-		sqlite3_bind_int(d->band, 3, BAND_LIMIT);
-		while (sqlite3_step(d->band) == SQLITE_ROW) {
-			int64_t s = sqlite3_column_int64(d->band, 0);
-			int dup = 0;
-			for (i = 0; i < nseen; i++)
-				if (seen[i] == s)
-					dup = 1;
-			if (!dup && nseen < sizeof seen / sizeof *seen)
-				seen[nseen++] = s;
-		}
-		sqlite3_reset(d->band);
+	sqlite3_bind_int64(d->band, 1, tenant);
+	for (b = 0; b < CP_MH_BANDS; b++)
+		sqlite3_bind_int64(d->band, b + 2, cp_minhash_band(mh, b));
+	while (sqlite3_step(d->band) == SQLITE_ROW) {
+		int64_t s = sqlite3_column_int64(d->band, 0);
+		int dup = 0;
+		for (i = 0; i < nseen; i++)
+			if (seen[i] == s)
+				dup = 1;
+		if (!dup && nseen < sizeof seen / sizeof *seen)
+			seen[nseen++] = s;
 	}
+	sqlite3_reset(d->band);
 	for (i = 0; i < nseen; i++) {
 		cand c;
 		double j;
@@ -474,6 +489,20 @@ static void by_event(cp_dedupe *d, int64_t tenant, const pairs *p,
 	}
 }
 
+struct cp_dedupe_prep {
+	json_t *sig;                 /* the record (a reference) */
+	const char *id;
+	size_t tl;
+	uint32_t mh[CP_MH_N];
+	uint64_t simhash;
+	char textkey[33];
+	keys mine;
+	strbuf ks;
+	pairs p;
+	long pub;
+	char *accs, *themes, *ents; /* serialised for the signals row */
+};
+
 /* ---- storing ---------------------------------------------------------- */
 
 static char *dumps(const json_t *v)
@@ -481,72 +510,64 @@ static char *dumps(const json_t *v)
 	return v ? cp_json_dumps(v, 0) : xstrdup("[]");
 }
 
-static int store(cp_dedupe *d, int64_t tenant, const json_t *sig,
-    const json_t *themes, const char *cluster, const uint32_t *mh,
-    uint64_t simhash, const char *textkey, const char *keystr, long pub,
-    const pairs *p, int64_t *rowid)
+static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
+    const char *cluster, int64_t *rowid)
 {
+	const json_t *sig = x->sig;
 	char now[CP_TIME_MAX];
-	char *accs = dumps(json_object_get(sig, "account_ids"));
-	char *th = dumps(themes);
-	char *ents = dumps(json_object_get(sig, "entities"));
 	int rc, b;
 	size_t i;
-	const char *id = cp_json_str(sig, "id");
 
 	cp_time_format(cp_now(), now);
 	sqlite3_bind_int64(d->sig_ins, 1, tenant);
-	cp_db_bind_text(d->sig_ins, 2, id);
-	cp_db_bind_text(d->sig_ins, 3, accs);
+	cp_db_bind_text(d->sig_ins, 2, x->id);
+	cp_db_bind_text(d->sig_ins, 3, x->accs);
 	cp_db_bind_text(d->sig_ins, 4, cp_json_strd(sig, "document_id", ""));
 	cp_db_bind_text(d->sig_ins, 5, cluster);
 	cp_db_bind_text(d->sig_ins, 6, cp_json_str(sig, "source"));
 	cp_db_bind_text(d->sig_ins, 7, cp_json_str(sig, "url"));
 	cp_db_bind_text(d->sig_ins, 8, cp_json_str(sig, "title"));
-	cp_db_bind_text(d->sig_ins, 9, cp_json_strd(sig, "text", ""));
+	sqlite3_bind_text(d->sig_ins, 9, cp_json_strd(sig, "text", ""),
+	    (int)x->tl, SQLITE_STATIC);
 	cp_db_bind_text(d->sig_ins, 10, cp_json_str(sig, "lang"));
-	cp_db_bind_text(d->sig_ins, 11, th);
-	cp_db_bind_text(d->sig_ins, 12, ents);
+	cp_db_bind_text(d->sig_ins, 11, x->themes);
+	cp_db_bind_text(d->sig_ins, 12, x->ents);
 	cp_db_bind_text(d->sig_ins, 13, cp_json_str(sig, "published_at"));
 	cp_db_bind_text(d->sig_ins, 14, cp_json_str(sig, "fetched_at"));
 	cp_db_bind_text(d->sig_ins, 15, now);
-	rc = cp_db_step_done(d->db, d->sig_ins);
-	free(accs);
-	free(th);
-	free(ents);
-	if (rc)
+	if ((rc = cp_db_step_done(d->db, d->sig_ins)))
 		return rc;
 	*rowid = sqlite3_last_insert_rowid(d->db);
 	sqlite3_bind_int64(d->fp_ins, 1, *rowid);
 	sqlite3_bind_int64(d->fp_ins, 2, tenant);
-	cp_db_bind_text(d->fp_ins, 3, id);
+	cp_db_bind_text(d->fp_ins, 3, x->id);
 	cp_db_bind_text(d->fp_ins, 4, cluster);
-	sqlite3_bind_int64(d->fp_ins, 5, (int64_t)simhash);
-	sqlite3_bind_blob(d->fp_ins, 6, mh, CP_MH_N * sizeof *mh,
-	    SQLITE_TRANSIENT);
-	cp_db_bind_text(d->fp_ins, 7, keystr);
-	sqlite3_bind_int64(d->fp_ins, 8, pub);
+	sqlite3_bind_int64(d->fp_ins, 5, (int64_t)x->simhash);
+	sqlite3_bind_blob(d->fp_ins, 6, x->mh, CP_MH_N * sizeof *x->mh,
+	    SQLITE_STATIC);
+	cp_db_bind_text(d->fp_ins, 7, sb_str(&x->ks));
+	sqlite3_bind_int64(d->fp_ins, 8, x->pub);
 	if ((rc = cp_db_step_done(d->db, d->fp_ins)))
 		return rc;
-	if (textkey) {
-		for (b = 0; b < CP_MH_BANDS; b++) {
-			sqlite3_bind_int64(d->band_ins, 1, tenant);
-			sqlite3_bind_int64(d->band_ins, 2, cp_minhash_band(mh, b));
-			sqlite3_bind_int64(d->band_ins, 3, *rowid);
-			if ((rc = cp_db_step_done(d->db, d->band_ins)))
-				return rc;
-		}
+	if (x->tl) {
+		sqlite3_bind_int64(d->band_ins, 1, tenant);
+		sqlite3_bind_int64(d->band_ins, 2, *rowid);
+		for (b = 0; b < CP_MH_BANDS; b++)
+			sqlite3_bind_int64(d->band_ins, b + 3,
+			    cp_minhash_band(x->mh, b));
+		if ((rc = cp_db_step_done(d->db, d->band_ins)))
+			return rc;
 		sqlite3_bind_int64(d->exact_ins, 1, tenant);
-		cp_db_bind_text(d->exact_ins, 2, textkey);
+		cp_db_bind_text(d->exact_ins, 2, x->textkey);
 		sqlite3_bind_int64(d->exact_ins, 3, *rowid);
 		if ((rc = cp_db_step_done(d->db, d->exact_ins)))
 			return rc;
 	}
-	for (i = 0; i < p->n; i++) {
+	for (i = 0; i < x->p.n; i++) {
 		sqlite3_bind_int64(d->ev_ins, 1, tenant);
-		cp_db_bind_text(d->ev_ins, 2, p->acc[i]);
-		cp_db_bind_text(d->ev_ins, 3, p->theme[i]);
-		sqlite3_bind_int64(d->ev_ins, 4, pub);
+		cp_db_bind_text(d->ev_ins, 2, x->p.acc[i]);
+		cp_db_bind_text(d->ev_ins, 3, x->p.theme[i]);
+		sqlite3_bind_int64(d->ev_ins, 4, x->pub);
 		sqlite3_bind_int64(d->ev_ins, 5, *rowid);
 		cp_db_bind_text(d->ev_ins, 6, cluster);
 		if ((rc = cp_db_step_done(d->db, d->ev_ins)))
@@ -645,25 +666,68 @@ static void explain(const char *id, const decision *dc, const decision *nb,
 	}
 }
 
-int cp_dedupe_add(cp_dedupe *d, int64_t tenant, const json_t *sig,
-    cp_dedupe_result *r, char *err, size_t errlen)
+
+cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
+    char *err, size_t errlen)
 {
-	const char *id = cp_json_str(sig, "id");
 	const char *text = cp_json_strd(sig, "text", "");
 	const char *pub_at = cp_json_str(sig, "published_at");
 	const char *fpx = cp_json_str(sig, "fingerprint");
-	size_t tl = strlen(text);
-	uint32_t mh[CP_MH_N];
-	uint64_t simhash = 0;
-	char textkey[33], cluster[CP_ID_MAX];
-	keys mine = { { 0 }, 0 };
-	strbuf ks = CP_STRBUF_INIT;
-	decision dc, nb;
-	pairs p;
+	cp_dedupe_prep *x;
 	time_t t;
-	long pub;
+
+	if (!(pub_at && cp_time_parse(pub_at, &t)) &&
+	    !(cp_json_str(sig, "fetched_at") &&
+	    cp_time_parse(cp_json_str(sig, "fetched_at"), &t))) {
+		snprintf(err, errlen, "no valid published_at or fetched_at");
+		return NULL;
+	}
+	x = xcalloc(1, sizeof *x);
+	x->sig = json_incref(sig);
+	x->id = cp_json_str(sig, "id");
+	x->pub = (long)t;
+	x->tl = strlen(text);
+	if (!(o->shingle == CP_SHINGLE_DEFAULT && cp_fp_parse(fpx, &x->simhash)))
+		x->simhash = cp_simhash(text, x->tl, o->shingle);
+	cp_minhash_key(text, x->tl, o->shingle, x->mh, x->textkey);
+	make_keys(sig, &x->mine);
+	if (json_object_get(sig, "job")) {
+		char *low = cp_text_lower(cp_json_strd(sig, "title", ""),
+		    strlen(cp_json_strd(sig, "title", "")));
+		key_add(&x->mine, "t:%.100s", low);
+		free(low);
+	}
+	keys_join(&x->mine, &x->ks);
+	make_pairs(sig, &x->p);
+	x->accs = dumps(json_object_get(sig, "account_ids"));
+	x->themes = dumps(json_object_get(sig, "themes"));
+	x->ents = dumps(json_object_get(sig, "entities"));
+	return x;
+}
+
+void cp_dedupe_prep_free(cp_dedupe_prep *x)
+{
+	if (!x)
+		return;
+	keys_free(&x->mine);
+	sb_free(&x->ks);
+	free(x->accs);
+	free(x->themes);
+	free(x->ents);
+	json_decref(x->sig);
+	free(x);
+}
+
+int cp_dedupe_apply(cp_dedupe *d, int64_t tenant, cp_dedupe_prep *x,
+    cp_dedupe_result *r)
+{
+	const json_t *sig = x->sig;
+	const char *id = x->id;
+	const char *pub_at = cp_json_str(sig, "published_at");
+	char cluster[CP_ID_MAX];
+	decision dc, nb;
 	int64_t rowid;
-	json_t *themes = json_object_get(sig, "themes"), *allthemes = NULL;
+	json_t *themes = json_object_get(sig, "themes");
 	int rc = 0;
 
 	memset(r, 0, sizeof *r);
@@ -683,47 +747,30 @@ int cp_dedupe_add(cp_dedupe *d, int64_t tenant, const json_t *sig,
 	}
 	if (rc != SQLITE_DONE)
 		return cp_db_error(d->db, "look up signal");
-	if (!(pub_at && cp_time_parse(pub_at, &t)) &&
-	    !(cp_json_str(sig, "fetched_at") &&
-	    cp_time_parse(cp_json_str(sig, "fetched_at"), &t))) {
-		snprintf(err, errlen, "no valid published_at or fetched_at");
-		return CP_EX_DATAERR;
-	}
-	pub = (long)t;
-	if (!(d->o.shingle == CP_SHINGLE_DEFAULT && cp_fp_parse(fpx, &simhash)))
-		simhash = cp_simhash(text, tl, d->o.shingle);
-	cp_minhash_key(text, tl, d->o.shingle, mh, textkey);
-	make_keys(sig, &mine);
-	if (json_object_get(sig, "job")) {
-		char *low = cp_text_lower(cp_json_strd(sig, "title", ""),
-		    strlen(cp_json_strd(sig, "title", "")));
-		key_add(&mine, "t:%.100s", low);
-		free(low);
-	}
-	keys_join(&mine, &ks);
-	make_pairs(sig, &p);
+	rc = 0;
 
 	/* exact, then near, then event */
-	if (tl) {
+	if (x->tl) {
 		sqlite3_bind_int64(d->exact, 1, tenant);
-		cp_db_bind_text(d->exact, 2, textkey);
+		cp_db_bind_text(d->exact, 2, x->textkey);
 		if (sqlite3_step(d->exact) == SQLITE_ROW) {
-			int64_t s = sqlite3_column_int64(d->exact, 0);
+			int64_t sg = sqlite3_column_int64(d->exact, 0);
 			cand c;
 			sqlite3_reset(d->exact);
-			if (load_cand(d, s, &c) > 0) {
+			if (load_cand(d, sg, &c) > 0) {
 				dc.how = "exact";
 				dc.jac = 1;
-				dc.hamming = cp_hamming(simhash, c.simhash);
+				dc.hamming = cp_hamming(x->simhash, c.simhash);
 				take(&dc, &c);
 			}
 		}
 		sqlite3_reset(d->exact);
 		if (!dc.have)
-			near(d, tenant, mh, simhash, &mine, pub, &dc, &nb);
+			near(d, tenant, x->mh, x->simhash, &x->mine, x->pub, &dc,
+			    &nb);
 	}
 	if (!dc.have)
-		by_event(d, tenant, &p, &mine, mh, pub, &dc);
+		by_event(d, tenant, &x->p, &x->mine, x->mh, x->pub, &dc);
 
 	if (dc.have) {
 		snprintf(cluster, sizeof cluster, "%s", dc.best.cluster_id);
@@ -738,24 +785,19 @@ int cp_dedupe_add(cp_dedupe *d, int64_t tenant, const json_t *sig,
 	}
 	snprintf(r->cluster_id, sizeof r->cluster_id, "%s", cluster);
 	/* the surge counts this posting too: store first, then count */
-	if ((rc = store(d, tenant, sig, themes, cluster, mh, simhash,
-	    tl ? textkey : NULL, sb_str(&ks), pub, &p, &rowid)))
+	if ((rc = store(d, tenant, x, cluster, &rowid)))
 		goto out;
-	if ((r->surge = surge(d, tenant, sig, &p, pub)) &&
+	if ((r->surge = surge(d, tenant, sig, &x->p, x->pub)) &&
 	    !has_theme(themes, "hiring_surge")) {
-		allthemes = json_copy(themes ? themes : json_array());
-		json_array_append(allthemes, r->surge);
-		{
-			char *th = cp_json_dumps(allthemes, 0);
-			sqlite3_stmt *up = cp_db_prepare(d->db, "UPDATE signals SET"
-			    " themes = ?1 WHERE seq = ?2");
-			cp_db_bind_text(up, 1, th);
-			sqlite3_bind_int64(up, 2, rowid);
-			rc = cp_db_step_done(d->db, up);
-			sqlite3_finalize(up);
-			free(th);
-		}
-		json_decref(allthemes);
+		json_t *all = json_copy(themes ? themes : json_array());
+		char *th;
+		json_array_append(all, r->surge);
+		th = cp_json_dumps(all, 0);
+		json_decref(all);
+		sqlite3_bind_int64(d->upd_themes, 2, rowid);
+		cp_db_bind_text(d->upd_themes, 1, th);
+		rc = cp_db_step_done(d->db, d->upd_themes);
+		free(th);
 	} else if (r->surge) {
 		json_decref(r->surge);
 		r->surge = NULL;
@@ -765,7 +807,20 @@ int cp_dedupe_add(cp_dedupe *d, int64_t tenant, const json_t *sig,
 out:
 	free(dc.best.keys);
 	free(nb.best.keys);
-	keys_free(&mine);
-	sb_free(&ks);
+	return rc;
+}
+
+int cp_dedupe_add(cp_dedupe *d, int64_t tenant, json_t *sig,
+    cp_dedupe_result *r, char *err, size_t errlen)
+{
+	cp_dedupe_prep *x = cp_dedupe_prepare(&d->o, sig, err, errlen);
+	int rc;
+
+	if (!x) {
+		memset(r, 0, sizeof *r);
+		return CP_EX_DATAERR;
+	}
+	rc = cp_dedupe_apply(d, tenant, x, r);
+	cp_dedupe_prep_free(x);
 	return rc;
 }

@@ -63,12 +63,26 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out);
 void cp_dedupe_close(cp_dedupe *d);
 
 /*
+ * The same in two steps, for a caller that overlaps them: the pure
+ * computation (signature, keys, serialisations; any thread, no state
+ * file) and the decision with its writes (the state file's thread).
+ * cp_dedupe_prepare returns NULL with a reason in err for a record to
+ * reject; it keeps a reference to sig.
+ */
+typedef struct cp_dedupe_prep cp_dedupe_prep;
+cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
+    char *err, size_t errlen);
+int cp_dedupe_apply(cp_dedupe *d, int64_t tenant_id, cp_dedupe_prep *p,
+    cp_dedupe_result *r);
+void cp_dedupe_prep_free(cp_dedupe_prep *p);
+
+/*
  * Decide and store one signal (a checked signal record) of tenant_id.
  * r->surge is a new reference the caller releases.  0, CP_EX_DATAERR with
  * a reason in err (the caller rejects the line), or another exit code
  * (a state file error).
  */
-int cp_dedupe_add(cp_dedupe *d, int64_t tenant_id, const json_t *sig,
+int cp_dedupe_add(cp_dedupe *d, int64_t tenant_id, json_t *sig,
     cp_dedupe_result *r, char *err, size_t errlen);
 
 #endif
