@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jscan.h"
 #include "json.h"
 #include "mem.h"
 #include "sigview.h"
@@ -169,10 +170,90 @@ bool cp_sigview_init(cp_sigview *sv, const json_t *rec, char *err,
 	return true;
 }
 
+json_t *cp_sigview_parse(const char *line, size_t len, cp_sigraw *raw,
+    char *err, size_t errlen)
+{
+	cp_jmember m[64];
+	json_t *rec;
+	int n, i;
+
+	memset(raw, 0, sizeof *raw);
+	if ((n = cp_jscan_object(line, len, m, 64, err, errlen)) < 0)
+		return NULL;
+	rec = json_object();
+	for (i = 0; i < n; i++) {
+		char key[64];
+		json_t *v;
+		if (m[i].klen >= sizeof key)
+			continue;	/* no member we read has a long name */
+		memcpy(key, m[i].key, m[i].klen);
+		key[m[i].klen] = '\0';
+		if (!strcmp(key, "text") && m[i].val[0] == '"') {
+			raw->text = m[i].val;
+			raw->textlen = m[i].vlen;
+			v = json_string("");
+		} else if (!strcmp(key, "chunks") && m[i].val[0] == '[') {
+			raw->chunks = m[i].val;
+			raw->chunkslen = m[i].vlen;
+			continue;
+		} else {
+			v = cp_jvalue(&m[i]);
+		}
+		if (!v || json_object_set_new(rec, key, v)) {
+			snprintf(err, errlen, "member \"%s\" does not load", key);
+			json_decref(rec);
+			return NULL;
+		}
+	}
+	return rec;
+}
+
+bool cp_sigview_init_raw(cp_sigview *sv, const json_t *rec,
+    const cp_sigraw *raw, char *err, size_t errlen)
+{
+	if (!cp_sigview_init(sv, rec, err, errlen))
+		return false;
+	sv->text_raw = raw->text;
+	sv->text_rawlen = raw->textlen;
+	sv->chunks_raw = raw->chunks;
+	sv->chunks_rawlen = raw->chunkslen;
+	if (sv->text_raw)
+		sv->text = NULL;	/* not decoded yet */
+	return true;
+}
+
+/* The text, decoded on first use. */
+static const char *text(cp_sigview *sv)
+{
+	if (!sv->text && sv->text_raw) {
+		cp_jmember m = { "text", 4, sv->text_raw, sv->text_rawlen };
+		sv->text_json = cp_jvalue(&m);
+		sv->text = json_string_value(sv->text_json);
+	}
+	return sv->text;
+}
+
+/* The chunks array, decoded on first use. */
+static const json_t *chunks(const cp_sigview *sv)
+{
+	cp_sigview *w = (cp_sigview *)sv;
+
+	if (!sv->chunks_raw)
+		return json_object_get(sv->rec, "chunks");
+	if (!sv->chunks_json) {
+		cp_jmember m = { "chunks", 6, sv->chunks_raw, sv->chunks_rawlen };
+		w->chunks_json = cp_jvalue(&m);
+	}
+	return sv->chunks_json;
+}
+
 void cp_sigview_free(cp_sigview *sv)
 {
 	free(sv->lower);
 	sv->lower = NULL;
+	json_decref(sv->text_json);
+	json_decref(sv->chunks_json);
+	sv->text_json = sv->chunks_json = NULL;
 }
 
 const char *cp_sigview_lower(cp_sigview *sv)
@@ -181,6 +262,7 @@ const char *cp_sigview_lower(cp_sigview *sv)
 
 	if (sv->lower)
 		return sv->lower;
+	text(sv);
 	tl = sv->title ? strlen(sv->title) : 0;
 	xl = sv->text ? strlen(sv->text) : 0;
 	sv->lower = xmalloc(tl + xl + 2);
@@ -211,14 +293,14 @@ bool cp_sigview_deadline(const cp_sigview *sv, time_t t, time_t *out)
 const char *cp_sigview_quote(const cp_sigview *sv, const char *theme)
 {
 	size_t i;
-	json_t *chunks = json_object_get(sv->rec, "chunks");
+	const json_t *ch = chunks(sv);
 
 	for (i = 0; i < sv->nthemes; i++)
 		if (!strcmp(sv->themes[i].theme, theme) &&
 		    sv->themes[i].evidence && *sv->themes[i].evidence)
 			return sv->themes[i].evidence;
-	if (json_is_array(chunks) && json_array_size(chunks)) {
-		const char *t = cp_json_str(json_array_get(chunks, 0), "text");
+	if (json_is_array(ch) && json_array_size(ch)) {
+		const char *t = cp_json_str(json_array_get(ch, 0), "text");
 		if (t && *t)
 			return t;
 	}

@@ -59,12 +59,33 @@ typedef struct cp_sigview {
 	/* job postings */
 	const char *job_function, *job_title;
 	char *lower;                 /* owned, lazily made */
+	/* text and chunks still in their raw JSON (cp_sigview_raw): decoded
+	 * only when a keyword condition or a quote needs them */
+	const char *text_raw, *chunks_raw;
+	size_t text_rawlen, chunks_rawlen;
+	json_t *text_json, *chunks_json;   /* owned, lazily decoded */
 } cp_sigview;
 
 /* Summarise a signal already checked with cp_record_check.  false with
  * a reason in err when a field scoring needs has the wrong shape. */
 bool cp_sigview_init(cp_sigview *sv, const json_t *rec, char *err,
     size_t errlen);
+/*
+ * A signal read from its raw line without decoding "text" and "chunks"
+ * (most of its bytes, rarely needed): the other members in a new object
+ * (*rec, with "text" as an empty string when it is one, so record checks
+ * hold), the two raw values kept for cp_sigview_init_raw.  NULL-safe
+ * err: false with a reason when the line is not a JSON object.
+ */
+typedef struct cp_sigraw {
+	const char *text, *chunks;
+	size_t textlen, chunkslen;
+} cp_sigraw;
+json_t *cp_sigview_parse(const char *line, size_t len, cp_sigraw *raw,
+    char *err, size_t errlen);
+/* cp_sigview_init for a record from cp_sigview_parse. */
+bool cp_sigview_init_raw(cp_sigview *sv, const json_t *rec,
+    const cp_sigraw *raw, char *err, size_t errlen);
 void cp_sigview_free(cp_sigview *sv);
 /* Title and text, lower-cased (ASCII letters; other bytes as they are),
  * separated by a newline. */

@@ -279,6 +279,27 @@ cfo_score() {
 	[[ "$stderr" == *'tenant "acme" is not yours (globex)'* ]]
 }
 
+@test "conditions: keywords in the text, roles, minimum amounts; quotes fall back to the first chunk" {
+	score_state
+	pb() {
+		jq -c --arg id "$1" --argjson when "$2" 'select(.id == "incident-response") | .id = $id | .when = $when' \
+		    "$CP_TOP/examples/playbooks.ndjson"
+	}
+	{
+		pb kw-yes '{"keywords":["forensic investigators"]}'
+		pb kw-no '{"keywords":["blockchain"]}'
+		pb role-yes '{"roles":["ciso"],"entities":["person"]}'
+		pb amount-no '{"min_amount":1000000}'
+		pb tier-no '{"tiers":[1]}'
+	} | cp-playbook import -q
+	signal sig_brc | jq -c '.themes[0].evidence = null' >brc.ndjson
+	run cp-score --max-per-signal 0 brc.ndjson
+	assert_success
+	assert_equal "$(echo "$output" | jq -r .playbook_id | sort | tr '\n' ' ')" "incident-response kw-yes role-yes "
+	assert_equal "$(echo "$output" | jq -r '.evidence[0].quote' | sort -u)" \
+	    "Contoso disclosed a ransomware attack on Monday that took payment systems offline in 40 stores."
+}
+
 @test "cp-score never links libcurl" {
 	run ldd "$CP_BIN/cp-score"
 	assert_success
