@@ -69,17 +69,21 @@ static int one(json_t *rec, const cp_line *ln, void *arg)
 /* The accounts, when there is a state file to read them from. */
 static int load_accounts(int wanted, cp_accounts *acc)
 {
-	const char *path = cp_cli.db ? cp_cli.db : getenv("CLIENTPULSE_DB");
+	const char *path = cp_cli.db;
 	sqlite3 *db;
 	int rc;
 
 	if (!wanted)
 		return 0;
-	if (!path || !*path) {
-		path = cp_db_default_path();
+	/* --db names a state file that must exist; the environment and the
+	 * default only say where one would be */
+	if (!path) {
+		path = getenv("CLIENTPULSE_DB");
+		if (!path || !*path)
+			path = cp_db_default_path();
 		if (access(path, F_OK)) {
-			cp_info("no state file: organisations are not resolved "
-			    "to accounts");
+			cp_info("no state file at %s: organisations are not "
+			    "resolved to accounts", path);
 			return 0;
 		}
 	}

@@ -806,7 +806,7 @@ void cp_html_extract(const char *html, size_t len, int mode,
 		len = INT32_MAX;
 	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
 	    HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-	    HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT);
+	    HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT | XML_PARSE_HUGE);
 	if (!doc || !(root = xmlDocGetRootElement(doc))) {
 		if (doc)
 			xmlFreeDoc(doc);
