@@ -262,8 +262,9 @@ static int event_score(const keys *a, const keys *b, int leadership,
 	int sl = shared(a, b, 'L', &bl), sc = shared(a, b, '%', &bx);
 	int sa = shared(a, b, 'a', &bx);
 
-	/* each is about an amount and the amounts differ: another deal */
-	if (bl && !sl && !sm)
+	/* each is about an amount and the amounts differ: another deal; or
+	 * the same wording with other amounts: a template reused */
+	if ((bl && !sl && !sm) || (bm && !sm && jac >= 0.3))
 		return snprintf(why, whylen, "amounts differ"), -1;
 	score += sm ? 2 : 0;
 	score += sc ? 1 : 0;
@@ -378,8 +379,7 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
 			keys theirs = { { 0 }, 0 };
 			int both, sm;
 			keys_parse(c.keys, &theirs);
-			sm = shared(mine, &theirs, 'm', &both) +
-			    shared(mine, &theirs, 'L', &both);
+			sm = shared(mine, &theirs, 'm', &both);
 			keys_free(&theirs);
 			/* one template, another deal: not the same story */
 			if (both && !sm && j < 0.9) {
