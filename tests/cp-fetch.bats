@@ -471,3 +471,40 @@ XML
 	done
 	assert_equal "$(requests /nw.xml)" 4
 }
+
+# ---- the demo data ----
+
+@test "examples: the demo's SEC, job board and feed data fetch offline" {
+	ex="$CP_TOP/examples"
+	cp-init --tenant acme -q
+	cp-user add alice --role am -q
+	cp-user add bob --role am -q
+	cp-account import -q "$ex/accounts.ndjson"
+	cat >"$XDG_CONFIG_HOME/clientpulse/config" <<CONF
+[sec]
+base_url = file://$ex/sec
+www_url = file://$ex/sec
+since = 3650d
+[greenhouse]
+base_url = file://$ex/jobs/greenhouse
+[lever]
+base_url = file://$ex/jobs/lever
+[news]
+feed = file://$ex/feeds/wire.xml
+feed = file://$ex/feeds/techdaily.atom
+CONF
+	unset CLIENTPULSE_NOW
+	# the SEC text too is local (news --with-text would go out to the
+	# articles' hosts, so not here)
+	run -0 --separate-stderr cp-fetch --source sec --with-text
+	jq -r 'select(.meta.form=="8-K" and .account_ids==["northwind"] and .meta.filed=="2026-11-17")|.body' <<<"$output" | grep -q "Daniel Okafor"
+	run -0 --separate-stderr cp-fetch -v
+	cp-validate --type document <<<"$output" >/dev/null
+	assert_equal "$(jq -r .source <<<"$output" | sort | uniq -c | awk '{print $2 $1}' | tr '\n' ' ')" \
+	    "jobs7 news6 "
+	assert_equal "$(jq -r 'select(.meta.guid=="urn:uuid:6d1c9a52-0d4e-4b6e-9c39-5a3f0e2b1c01")|.account_ids|join(",")' <<<"$output")" \
+	    "northwind,relecloud"
+	[[ "$stderr" == *"1 dropped"* ]]
+	run -0 --separate-stderr cp-fetch
+	assert_output ""
+}
