@@ -456,7 +456,13 @@ static int sec_items(const cp_themes *t, const char *text, const cp_spans *s,
 		items = found;
 	}
 	json_array_foreach(items, i, it) {
-		json_t *m = json_object_get(map, json_string_value(it)), *a;
+		json_t *m, *a;
+		/* "5.02", or {"code": "5.02", "title": …} */
+		if (json_is_object(it))
+			it = json_object_get(it, "code");
+		if (!json_is_string(it))
+			continue;
+		m = json_object_get(map, json_string_value(it));
 		json_t *bc;
 		if (!json_is_object(m))
 			continue;
