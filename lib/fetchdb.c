@@ -105,32 +105,54 @@ int cp_fsrc_save(sqlite3 *db, int64_t tenant_id, const char *kind,
 	return rc;
 }
 
-static sqlite3_stmt *state_st;
-static sqlite3 *state_db;
+/* The statements run once per document stay prepared (a prepare costs
+ * more than the insert it serves). */
+enum { ST_STATE, ST_PENDING, ST_RECORD, ST_EMITTED, NST };
+static sqlite3_stmt *cache[NST];
+static sqlite3 *cache_db;
 
 void cp_fetchdb_release(void)
 {
-	if (state_st)
-		sqlite3_finalize(state_st);
-	state_st = NULL;
-	state_db = NULL;
+	int i;
+
+	for (i = 0; i < NST; i++) {
+		if (cache[i])
+			sqlite3_finalize(cache[i]);
+		cache[i] = NULL;
+	}
+	cache_db = NULL;
+}
+
+static sqlite3_stmt *cached(sqlite3 *db, int which, const char *sql)
+{
+	if (cache_db && cache_db != db)
+		cp_fetchdb_release();
+	cache_db = db;
+	if (!cache[which])
+		cache[which] = cp_db_prepare(db, sql);
+	sqlite3_reset(cache[which]);
+	sqlite3_clear_bindings(cache[which]);
+	return cache[which];
+}
+
+/* Step a cached statement that returns no rows. */
+static int step_cached(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return cp_db_error(db, "writing fetch_log");
 }
 
 int cp_flog_state(sqlite3 *db, int64_t tenant_id, const char *doc_id,
     char hash[CP_SHA256_HEX])
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = cached(db, ST_STATE, "SELECT status, content_hash "
+	    "FROM fetch_log WHERE tenant_id = ? AND doc_id = ?");
 	int state = CP_FLOG_NONE;
 
-	/* called once per item: keep the statement prepared */
-	if (state_st && state_db != db)
-		cp_fetchdb_release();
-	if (!state_st) {
-		state_st = cp_db_prepare(db, "SELECT status, content_hash FROM "
-		    "fetch_log WHERE tenant_id = ? AND doc_id = ?");
-		state_db = db;
-	}
-	st = state_st;
 	sqlite3_bind_int64(st, 1, tenant_id);
 	cp_db_bind_text(st, 2, doc_id);
 	if (hash)
@@ -152,14 +174,14 @@ int cp_flog_pending(sqlite3 *db, int64_t tenant_id, const char *doc_id,
     const char *published_at, const char *fetched_at, const char *hash,
     const char *record)
 {
-	sqlite3_stmt *st = cp_db_prepare(db, "INSERT INTO fetch_log "
+	sqlite3_stmt *st = cached(db, ST_PENDING, "INSERT INTO fetch_log "
 	    "(tenant_id, doc_id, source, source_url, url, published_at, "
-	    "fetched_at, status, content_hash, record) VALUES (?, ?, ?, ?, "
-	    "?, ?, ?, 'pending', ?, ?) ON CONFLICT (tenant_id, doc_id) DO "
+	    "fetched_at, status, content_hash) VALUES (?, ?, ?, ?, "
+	    "?, ?, ?, 'pending', ?) ON CONFLICT (tenant_id, doc_id) DO "
 	    "UPDATE SET status = 'pending', url = excluded.url, "
 	    "published_at = excluded.published_at, fetched_at = "
 	    "excluded.fetched_at, content_hash = excluded.content_hash, "
-	    "record = excluded.record, version = version + 1");
+	    "version = version + 1");
 	int rc;
 
 	sqlite3_bind_int64(st, 1, tenant_id);
@@ -170,33 +192,37 @@ int cp_flog_pending(sqlite3 *db, int64_t tenant_id, const char *doc_id,
 	cp_db_bind_text(st, 6, published_at);
 	cp_db_bind_text(st, 7, fetched_at);
 	cp_db_bind_text(st, 8, hash);
-	cp_db_bind_text(st, 9, record);
-	rc = cp_db_step_done(db, st);
-	sqlite3_finalize(st);
-	return rc;
+	if ((rc = step_cached(db, st)))
+		return rc;
+	st = cached(db, ST_RECORD, "INSERT INTO fetch_records (tenant_id, "
+	    "doc_id, record) VALUES (?, ?, ?) ON CONFLICT (tenant_id, doc_id) "
+	    "DO UPDATE SET record = excluded.record");
+	sqlite3_bind_int64(st, 1, tenant_id);
+	cp_db_bind_text(st, 2, doc_id);
+	cp_db_bind_text(st, 3, record);
+	return step_cached(db, st);
 }
 
 int cp_flog_emitted(sqlite3 *db, int64_t tenant_id, const char *doc_id)
 {
-	sqlite3_stmt *st = cp_db_prepare(db, "UPDATE fetch_log SET status = "
-	    "'emitted', version = version + 1 WHERE tenant_id = ? AND "
-	    "doc_id = ?");
-	int rc;
+	sqlite3_stmt *st = cached(db, ST_EMITTED, "UPDATE fetch_log SET "
+	    "status = 'emitted', version = version + 1 WHERE tenant_id = ? "
+	    "AND doc_id = ?");
 
 	sqlite3_bind_int64(st, 1, tenant_id);
 	cp_db_bind_text(st, 2, doc_id);
-	rc = cp_db_step_done(db, st);
-	sqlite3_finalize(st);
-	return rc;
+	return step_cached(db, st);
 }
 
 int cp_flog_each(sqlite3 *db, int64_t tenant_id, int status,
     const char *since, const char *source, cp_flog_fn fn, void *arg)
 {
-	sqlite3_stmt *st = cp_db_prepare(db, "SELECT tenant_id, doc_id, "
-	    "record FROM fetch_log WHERE (?1 = 0 OR tenant_id = ?1) AND "
-	    "(?2 IS NULL OR status = ?2) AND (?3 IS NULL OR fetched_at >= ?3) "
-	    "AND (?4 IS NULL OR source = ?4) ORDER BY fetched_at, doc_id");
+	sqlite3_stmt *st = cp_db_prepare(db, "SELECT l.tenant_id, l.doc_id, "
+	    "r.record FROM fetch_log l JOIN fetch_records r USING (tenant_id, "
+	    "doc_id) WHERE (?1 = 0 OR l.tenant_id = ?1) AND "
+	    "(?2 IS NULL OR l.status = ?2) AND (?3 IS NULL OR "
+	    "l.fetched_at >= ?3) AND (?4 IS NULL OR l.source = ?4) "
+	    "ORDER BY l.fetched_at, r.id");
 	int rc = 0, s;
 
 	sqlite3_bind_int64(st, 1, tenant_id);

@@ -674,18 +674,11 @@ int cp_http_run(cp_http *h)
 	int running, left;
 
 	for (;;) {
+		/* start what may start (after every batch of completions, so
+		 * a freed slot never waits for the next socket event) */
 		double next = start_ready(h);
 		long ms;
 
-		if (!h->head && !h->active)
-			return 0;
-		if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
-			cp_err("http: curl_multi_perform failed");
-			return CP_EX_SOFTWARE;
-		}
-		while ((m = curl_multi_info_read(h->multi, &left)))
-			if (m->msg == CURLMSG_DONE)
-				finish(h, m->easy_handle, m->data.result);
 		if (!h->head && !h->active)
 			return 0;
 		ms = next < 0 ? 1000 : (long)(next * 1000) + 1;
@@ -702,6 +695,13 @@ int cp_http_run(cp_http *h)
 			cp_err("http: curl_multi_poll failed");
 			return CP_EX_SOFTWARE;
 		}
+		if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+			cp_err("http: curl_multi_perform failed");
+			return CP_EX_SOFTWARE;
+		}
+		while ((m = curl_multi_info_read(h->multi, &left)))
+			if (m->msg == CURLMSG_DONE)
+				finish(h, m->easy_handle, m->data.result);
 	}
 }
 

@@ -41,12 +41,23 @@ CREATE TABLE fetch_log (
 	fetched_at   TEXT NOT NULL,
 	status       TEXT NOT NULL CHECK (status IN ('pending', 'emitted')),
 	content_hash TEXT NOT NULL,
-	record       TEXT NOT NULL,  -- the document as written
 	version      INTEGER NOT NULL DEFAULT 1,
 	PRIMARY KEY (tenant_id, doc_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX fetch_log_pending ON fetch_log(status) WHERE status = 'pending';
 CREATE INDEX fetch_log_fetched ON fetch_log(tenant_id, fetched_at);
+
+-- The documents as written, kept apart from fetch_log so that flipping a
+-- row to 'emitted' does not rewrite the record (a rowid table: records
+-- are large).
+CREATE TABLE fetch_records (
+	id        INTEGER PRIMARY KEY,
+	tenant_id INTEGER NOT NULL,
+	doc_id    TEXT NOT NULL,
+	record    TEXT NOT NULL,
+	UNIQUE (tenant_id, doc_id),
+	FOREIGN KEY (tenant_id, doc_id) REFERENCES fetch_log(tenant_id, doc_id)
+) STRICT;
 
 -- Token buckets per host, shared by concurrent processes (lib/http.c).
 -- A host's limit is the host's, not a tenant's: no tenant_id, like
