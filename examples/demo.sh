@@ -10,7 +10,23 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/clientpulse-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 export CLIENTPULSE_DB="$work/state.db"
 export XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
-export CLIENTPULSE_HTTP_USER_AGENT="ClientPulse-demo/0.1 (demo@example.com)"
+mkdir -p "$XDG_CONFIG_HOME/clientpulse"
+# Every service points at files under examples/: the demo is offline.
+cat >"$XDG_CONFIG_HOME/clientpulse/config" <<CONF
+[http]
+user_agent = "ClientPulse-demo/0.1 (demo@example.com)"
+[sec]
+base_url = file://$here/sec
+www_url = file://$here/sec
+since = 3650d
+[greenhouse]
+base_url = file://$here/jobs/greenhouse
+[lever]
+base_url = file://$here/jobs/lever
+[news]
+feed = file://$here/feeds/wire.xml
+feed = file://$here/feeds/techdaily.atom
+CONF
 
 step() {
 	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m== %s\033[0m\n' "$*"
@@ -26,3 +42,27 @@ cp-user add bob --role am --manager mona --name "Bob Diaz" -q
 step "cp-account import examples/accounts.ndjson"
 cp-account import -v "$here/accounts.ndjson"
 cp-account list
+
+step "cp-playbook import, cp-asset import"
+cp-playbook import "$here/playbooks.ndjson"
+cp-asset import "$here/assets.ndjson"
+
+# SEC filings with their text (local files); then every source.  News
+# --with-text would fetch the articles from their real hosts, so the demo
+# keeps the feed summaries.
+step "clientpulse run: fetch | extract | dedupe | score | card"
+clientpulse run -v --stage-arg fetch=--source=sec --stage-arg fetch=--with-text
+clientpulse run -v
+
+step "clientpulse inbox --as alice (her pending cards)"
+COLUMNS=${COLUMNS:-120} clientpulse inbox --as alice
+
+step "clientpulse inbox --all (the tenant, as admin)"
+COLUMNS=${COLUMNS:-120} clientpulse inbox --all
+
+first=$(clientpulse inbox --as alice --json 2>/dev/null | head -1 |
+    sed -n 's/.*"id":"\(card_[0-9a-f]*\)".*/\1/p')
+if [ -n "$first" ]; then
+	step "clientpulse inbox show $first"
+	COLUMNS=${COLUMNS:-120} clientpulse inbox show "$first" --as alice
+fi
