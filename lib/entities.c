@@ -305,6 +305,17 @@ const char *cp_entkind_name(int kind)
 	return kind >= 0 && kind <= CP_ENT_HEADCOUNT ? names[kind] : "?";
 }
 
+/* An integer when the value is a whole number JSON readers keep exact,
+ * else a real; null for what is not a number at all. */
+static json_t *num_json(double v)
+{
+	if (!isfinite(v))
+		return json_null();
+	if (v == floor(v) && fabs(v) < 9e15)
+		return json_integer((json_int_t)v);
+	return json_real(v);
+}
+
 json_t *cp_entity_json(const cp_entity *e, const char *text)
 {
 	json_t *o = json_object();
@@ -322,20 +333,17 @@ json_t *cp_entity_json(const cp_entity *e, const char *text)
 		    json_null());
 		break;
 	case CP_ENT_MONEY:
-		json_object_set_new(o, "value", e->value == floor(e->value) &&
-		    fabs(e->value) < 9e15 ? json_integer((json_int_t)e->value) :
-		    json_real(e->value));
+		json_object_set_new(o, "value", num_json(e->value));
 		json_object_set_new(o, "currency", json_string(e->currency));
 		break;
 	case CP_ENT_PERCENT:
-		json_object_set_new(o, "value", e->value == floor(e->value) ?
-		    json_integer((json_int_t)e->value) : json_real(e->value));
+		json_object_set_new(o, "value", num_json(e->value));
 		break;
 	case CP_ENT_DATE:
 		json_object_set_new(o, "value", json_string(e->date));
 		break;
 	case CP_ENT_HEADCOUNT:
-		json_object_set_new(o, "value", json_integer((json_int_t)e->value));
+		json_object_set_new(o, "value", num_json(e->value));
 		break;
 	}
 	return o;

@@ -768,23 +768,28 @@ void cp_html_init(void)
 	}
 }
 
+/* Does s[i..len) start with the (lower-case) word w, ignoring case? */
+static int at_ci(const char *s, size_t len, size_t i, const char *w)
+{
+	size_t n = strlen(w);
+	return i + n <= len && !strncasecmp(s + i, w, n);
+}
+
 int cp_html_sniff(const char *s, size_t len)
 {
 	size_t i = 0, lim = len < 1024 ? len : 1024;
 
 	while (i < lim && isspace((unsigned char)s[i]))
 		i++;
-	if (i + 3 < len && !memcmp(s + i, "\xEF\xBB\xBF", 3))
+	if (i + 3 <= len && !memcmp(s + i, "\xEF\xBB\xBF", 3))
 		i += 3;
 	if (i < lim && s[i] == '<')
 		return 1;
 	/* a fragment that starts with text but carries markup soon after */
 	for (; i + 2 < lim; i++)
-		if (s[i] == '<' && (isalpha((unsigned char)s[i + 1]) ||
-		    s[i + 1] == '/') && (!strncasecmp(s + i + 1, "p>", 2) ||
-		    !strncasecmp(s + i + 1, "br", 2) ||
-		    !strncasecmp(s + i + 1, "div", 3) ||
-		    !strncasecmp(s + i + 1, "/p>", 3)))
+		if (s[i] == '<' && (at_ci(s, lim, i + 1, "p>") ||
+		    at_ci(s, lim, i + 1, "br") || at_ci(s, lim, i + 1, "div") ||
+		    at_ci(s, lim, i + 1, "/p>")))
 			return 1;
 	return 0;
 }

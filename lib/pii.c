@@ -228,7 +228,8 @@ char *cp_pii_redact(const char *t, size_t n, int redact, cp_pii_counts *c)
 			start = e;
 		}
 	}
-	qsort(sp, nsp, sizeof *sp, byspan);
+	if (nsp > 1)
+		qsort(sp, nsp, sizeof *sp, byspan);
 	for (i = 0; i < nsp; i++) {
 		switch (sp[i].k) {
 		case K_EMAIL: c->email++; break;
