@@ -98,7 +98,8 @@ int cp_audit(sqlite3 *db, int64_t tenant_id, const char *actor,
 		cp_err("internal error: audit entry outside a transaction");
 		return CP_EX_SOFTWARE;
 	}
-	st = cp_db_prepare(db,
+	/* prepared once per connection: stages audit thousands of cards */
+	st = cp_db_prepare_cached(db,
 	    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		seq = sqlite3_column_int64(st, 0) + 1;
@@ -106,7 +107,7 @@ int cp_audit(sqlite3 *db, int64_t tenant_id, const char *actor,
 	} else {
 		memcpy(prev, zero_hash, sizeof prev);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 
 	d = cp_json_diff(old_v, new_v);
 	diff = cp_json_dumps(d, CP_JSON_SORT);
@@ -118,7 +119,7 @@ int cp_audit(sqlite3 *db, int64_t tenant_id, const char *actor,
 	entry_hash(seq, ts, tenant_id, actor, action, entity_type, entity_id,
 	    diff, reason, prev, hash);
 
-	st = cp_db_prepare(db,
+	st = cp_db_prepare_cached(db,
 	    "INSERT INTO audit(seq, ts, tenant_id, actor, action, entity_type,"
 	    " entity_id, diff, reason, prev_hash, hash)"
 	    " VALUES (?,?,?,?,?,?,?,?,?,?,?)");
@@ -137,7 +138,7 @@ int cp_audit(sqlite3 *db, int64_t tenant_id, const char *actor,
 	cp_db_bind_text(st, 10, prev);
 	cp_db_bind_text(st, 11, hash);
 	rc = cp_db_step_done(db, st);
-	sqlite3_finalize(st);
+	sqlite3_clear_bindings(st);
 	free(diff);
 	return rc;
 }

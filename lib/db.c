@@ -363,11 +363,43 @@ int cp_db_open(const char *path, int flags, sqlite3 **out)
 	return 0;
 }
 
+/* A few statements per connection (see cp_db_prepare_cached). */
+static struct {
+	sqlite3 *db;
+	const char *sql;
+	sqlite3_stmt *st;
+} cached[16];
+
+sqlite3_stmt *cp_db_prepare_cached(sqlite3 *db, const char *sql)
+{
+	size_t i, free_slot = sizeof cached / sizeof *cached;
+
+	for (i = 0; i < sizeof cached / sizeof *cached; i++) {
+		if (cached[i].db == db && cached[i].sql == sql)
+			return cached[i].st;
+		if (!cached[i].db && free_slot == sizeof cached / sizeof *cached)
+			free_slot = i;
+	}
+	if (free_slot == sizeof cached / sizeof *cached)
+		return cp_db_prepare(db, sql);	/* full: a leak-free fallback */
+	cached[free_slot].db = db;
+	cached[free_slot].sql = sql;
+	cached[free_slot].st = cp_db_prepare(db, sql);
+	return cached[free_slot].st;
+}
+
 void cp_db_close(sqlite3 *db)
 {
+	size_t i;
+
 	if (!db)
 		return;
 	cp_db_rollback(db);
+	for (i = 0; i < sizeof cached / sizeof *cached; i++)
+		if (cached[i].db == db) {
+			sqlite3_finalize(cached[i].st);
+			cached[i].db = NULL;
+		}
 	/* statements prepared with cp_db_prepare are finalized by the
 	 * callers; anything left over is finalized here so close succeeds.
 	 * Close first: it disconnects virtual tables (FTS5), which finalize

@@ -53,6 +53,11 @@ int cp_db_exec(sqlite3 *db, const char *sql);
 /* Prepare a statement; a failure here is a bug in our SQL, so it is
  * reported with the statement and the process exits 70. */
 sqlite3_stmt *cp_db_prepare(sqlite3 *db, const char *sql);
+/* The same, prepared once per connection and kept until cp_db_close, for
+ * statements run thousands of times a second (the audit log).  sql must
+ * be a string literal (the cache is keyed by its address); the caller
+ * resets the statement after use and never finalizes it. */
+sqlite3_stmt *cp_db_prepare_cached(sqlite3 *db, const char *sql);
 /* Step a statement that returns no rows and reset it; 0 or an exit code
  * (constraint violations report and return CP_EX_DATAERR). */
 int cp_db_step_done(sqlite3 *db, sqlite3_stmt *st);
