@@ -69,7 +69,6 @@ static struct {
 	double started;
 	char **pending;
 	size_t npending, cappending;
-	sqlite3_stmt *sp_begin, *sp_undo, *sp_end;
 	unsigned long created, updated, unchanged, decided, llm_ok, llm_no;
 } S;
 
@@ -247,21 +246,15 @@ static int store(json_t *draft, const cp_line *ln)
 			S.in_txn = true;
 			S.started = cp_monotonic();
 		}
-		/* one card's rows stand or fall together (statements prepared
-		 * once: parsing SQL per card is a tenth of the cost) */
-		if ((rc = cp_db_step_done(S.db, S.sp_begin)))
-			return rc;
+		/* a card refused by the state file is refused before any of
+		 * its rows is written (card.h); anything else ends the batch */
 		rc = cp_card_store(S.gen, draft, S.actor, false, &outcome,
 		    &stored, status);
 		if (rc == CP_EX_DATAERR) {
-			cp_db_step_done(S.db, S.sp_undo);
-			cp_db_step_done(S.db, S.sp_end);
 			cp_reject(ln, "rejected by the state file");
 			free(stored);
 			return 0;
 		}
-		if (!rc)
-			rc = cp_db_step_done(S.db, S.sp_end);
 	}
 	if (rc) {
 		free(stored);
@@ -324,15 +317,15 @@ static int run(int nargs, char **args, const char *narr)
 		return rc;
 	if ((rc = cp_cardgen_new(S.db, &S.me, &S.gen)))
 		return rc;
-	S.sp_begin = cp_db_prepare(S.db, "SAVEPOINT card");
-	S.sp_undo = cp_db_prepare(S.db, "ROLLBACK TO card");
-	S.sp_end = cp_db_prepare(S.db, "RELEASE card");
+
 	rc = cp_ndjson_inputs(nargs, args, one_opp, NULL);
 	if (!rc || rc == CP_EX_NOINPUT)
 		rc = cp_exit_worst(rc, commit());
 	else if (S.in_txn) {
+		/* nothing of the batch is stored, so nothing of it is told */
 		cp_db_rollback(S.db);
 		S.in_txn = false;
+		drop_pending(false);
 	}
 	cp_info("%lu created, %lu updated, %lu unchanged, %lu already decided"
 	    "%s", S.created, S.updated, S.unchanged, S.decided,
@@ -385,9 +378,6 @@ int main(int argc, char **argv)
 		rc = run(argc - optind, argv + optind, narr);
 	}
 	cp_cardgen_free(S.gen);
-	sqlite3_finalize(S.sp_begin);
-	sqlite3_finalize(S.sp_undo);
-	sqlite3_finalize(S.sp_end);
 	cp_db_close(S.db);
 done:
 	cp_llm_close(S.llm);

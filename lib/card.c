@@ -829,6 +829,17 @@ static int write_version(cp_cardgen *g, const json_t *card, const char *text,
 	return cp_db_step_done(g->db, g->ver);
 }
 
+/* A failure after the card's first row: the transaction must not be
+ * committed (the caller rolls it back), so it is not a refused record. */
+static int half_written(const json_t *card, int rc)
+{
+	if (rc != CP_EX_DATAERR)
+		return rc;
+	cp_err("%s: refused by the state file after its first row; nothing of "
+	    "this batch is stored", cp_json_str(card, "id"));
+	return CP_EX_SOFTWARE;
+}
+
 static int insert(cp_cardgen *g, json_t *card, const char *actor,
     const char *ts, char **textp)
 {
@@ -859,10 +870,15 @@ static int insert(cp_cardgen *g, json_t *card, const char *actor,
 	cp_db_bind_text(g->ins, 12, cp_json_str(card, "config_version"));
 	cp_db_bind_text(g->ins, 13, cp_json_str(card, "first_fetched_at"));
 	cp_db_bind_text(g->ins, 14, ts);
-	rc = cp_db_step_done(g->db, g->ins);
-	if (!rc)
-		rc = write_evidence(g, cp_json_str(card, "id"),
-		    json_object_get(card, "evidence"));
+	/* a refused card (a constraint) fails here, before anything of it
+	 * is written: no savepoint needed (a savepoint per card journals
+	 * every page it touches, which cost more than the card) */
+	if ((rc = cp_db_step_done(g->db, g->ins))) {
+		free(text);
+		return rc;
+	}
+	rc = write_evidence(g, cp_json_str(card, "id"),
+	    json_object_get(card, "evidence"));
 	if (!rc)
 		rc = write_version(g, card, text, actor, ts);
 	if (!rc) {
@@ -872,7 +888,7 @@ static int insert(cp_cardgen *g, json_t *card, const char *actor,
 		json_decref(sum);
 	}
 	*textp = text;
-	return rc;
+	return half_written(card, rc);
 }
 
 static int update(cp_cardgen *g, const json_t *old, json_t *card,
@@ -895,15 +911,18 @@ static int update(cp_cardgen *g, const json_t *old, json_t *card,
 	cp_db_bind_text(g->upd, 7, cp_json_str(card, "config_version"));
 	cp_db_bind_text(g->upd, 8, cp_json_str(card, "first_fetched_at"));
 	cp_db_bind_text(g->upd, 9, ts);
-	rc = cp_db_step_done(g->db, g->upd);
-	if (!rc && sqlite3_changes(g->db) != 1) {
+	if ((rc = cp_db_step_done(g->db, g->upd))) {
+		free(text);
+		return rc;
+	}
+	if (sqlite3_changes(g->db) != 1) {
 		cp_err("%s: changed by someone else meanwhile; try again",
 		    cp_json_str(card, "id"));
-		rc = CP_EX_TEMPFAIL;
+		free(text);
+		return CP_EX_TEMPFAIL;
 	}
-	if (!rc)
-		rc = write_evidence(g, cp_json_str(card, "id"),
-		    json_object_get(card, "evidence"));
+	rc = write_evidence(g, cp_json_str(card, "id"),
+	    json_object_get(card, "evidence"));
 	if (!rc)
 		rc = write_version(g, card, text, actor, ts);
 	if (!rc) {
@@ -915,7 +934,7 @@ static int update(cp_cardgen *g, const json_t *old, json_t *card,
 		json_decref(sn);
 	}
 	*textp = text;
-	return rc;
+	return half_written(card, rc);
 }
 
 /* Does the stored card lack any of the draft's signals? */

@@ -69,7 +69,10 @@ enum cp_card_outcome {
  * *outcome says what happened; *text gets the card as stored, serialised
  * (caller frees; NULL for CP_CARD_DECIDED, whose status goes to
  * *status).  Every change writes its evidence rows, a card_versions row
- * and an audit entry as actor.  0 or an exit code.
+ * and an audit entry as actor.  0 or an exit code: CP_EX_DATAERR when
+ * the state file refused the card before any of it was written (the
+ * transaction is still good); any other code means the transaction must
+ * be rolled back.
  */
 int cp_card_store(cp_cardgen *g, json_t *draft, const char *actor, bool dry,
     int *outcome, char **text, char status[32]);
