@@ -228,3 +228,17 @@ CONF
 	t1=$(date +%s.%N)
 	python3 -c "import sys; sys.exit(0 if $t1 - $t0 < 1.5 else 1)"
 }
+
+@test "http: TLS certificates are always verified" {
+	command -v openssl >/dev/null || skip "openssl not installed"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
+	    -out "$T/cert.pem" -days 1 -subj "/CN=127.0.0.1" 2>/dev/null
+	start_server --tls "$T/cert.pem" "$T/key.pem"
+	fetch_config </dev/null
+	cp-init --tenant acme -q
+	rss "a|Northwind one||" >"$SRV/nw.xml"
+	cp-account add --name Northwind --feed "https://127.0.0.1:$PORT/nw.xml" -q >/dev/null
+	run -65 cp-fetch
+	assert_output --regexp "^cp-fetch: news https://127.0.0.1:$PORT/nw.xml: tls failed: "
+	refute_output --partial "Northwind one"
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """fetchd.py -- the local HTTP server behind the cp-fetch suites.
 
-    fetchd.py ROOT PORTFILE [--edgar DIR]
+    fetchd.py ROOT PORTFILE [--edgar DIR] [--tls CERT KEY]
 
 Binds 127.0.0.1 on a free port, writes the port to PORTFILE, and serves
 ROOT until killed.  Files are served as they are on disk at the time of
@@ -26,6 +26,9 @@ default), content_type, gzip (compress when the client accepts it),
 body_size (serve that many bytes of a generated RSS feed), body (a
 literal body).
 
+--tls CERT KEY serves HTTPS with that certificate (a self-signed one in
+the tests: the client must refuse it).
+
 --edgar DIR serves SEC responses from the edgar corpus: /submissions/*
 from DIR/sample_api_responses, /files/company_tickers.json (generated
 for the companies in it), and /Archives/edgar/data/CIK/ACC/FILE, the
@@ -46,8 +49,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = os.path.abspath(sys.argv[1])
 PORTFILE = sys.argv[2]
 EDGAR = None
-if len(sys.argv) > 4 and sys.argv[3] == '--edgar':
-    EDGAR = os.path.abspath(sys.argv[4])
+TLS = None
+_args = sys.argv[3:]
+while _args:
+    if _args[0] == '--edgar' and len(_args) > 1:
+        EDGAR = os.path.abspath(_args[1])
+        _args = _args[2:]
+    elif _args[0] == '--tls' and len(_args) > 2:
+        TLS = (_args[1], _args[2])
+        _args = _args[3:]
+    else:
+        sys.exit('usage: fetchd.py ROOT PORTFILE [--edgar DIR] [--tls CERT KEY]')
 
 counts = {}
 lock = threading.Lock()
@@ -230,6 +242,11 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     srv = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     srv.daemon_threads = True
+    if TLS:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(TLS[0], TLS[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = PORTFILE + '.tmp'
     with open(tmp, 'w') as f:
         f.write('%d\n' % srv.server_address[1])
