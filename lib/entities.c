@@ -23,7 +23,7 @@ static pcre2_match_data *md;
 static int inited;
 /* Role phrases and month names: where the person and date patterns are
  * worth trying (running them over every capital letter is the cost). */
-static cp_cueset *roles_set, *months_set;
+static cp_cueset *words_set;   /* tag 0: a role, 1: a month */
 
 const json_t *cp_entities_lexicon(void) { return lex; }
 
@@ -108,24 +108,19 @@ static pcre2_code *compile(const char *pat, int caseless)
 	"(?:(?:van|von|de|del|der|da|di|la|le|dos|du)\\s)?" \
 	"\\p{Lu}[\\p{Ll}\\x{2019}'-]+){1,2})"
 
-/* A cueset of the keys of an object, each a literal phrase. */
-static cp_cueset *cue_words(const json_t *obj)
+/* Add the keys of an object, each a literal phrase, with tag. */
+static void cue_words(cp_cueset *c, const json_t *obj, int tag)
 {
-	cp_cueset *c = cp_cueset_new();
 	const char *k;
 	json_t *v;
-	char err[300];
 
 	json_object_foreach((json_t *)obj, k, v) {
 		strbuf sb = CP_STRBUF_INIT;
 		escape(&sb, k);
 		sb_adds(&sb, "(?![\\p{L}])");
-		cp_cueset_add(c, sb.buf, 0);
+		cp_cueset_add(c, sb.buf, tag);
 		sb_free(&sb);
 	}
-	if (cp_cueset_compile(c, err, sizeof err))
-		cp_err("entities: %s", err);
-	return c;
 }
 
 int cp_entities_init(void)
@@ -163,9 +158,11 @@ int cp_entities_init(void)
 	verbs = alt(json_object_get(lex, "person_verbs"));
 
 	/* $1.2 billion, USD 450 million, €75m */
-	sb_addf(&p, "(?<![\\p{L}])(%s|%s)\\s?" NUM "(?:(%s)(?![\\p{L}])|"
+	/* symbols and codes as written (a code is upper-case: matching it
+	 * caseless would try at most letters), the scale any case */
+	sb_addf(&p, "(?<![\\p{L}])(%s|%s)\\s?" NUM "(?i:(%s)(?![\\p{L}])|"
 	    "\\s(%s)(?![\\p{L}]))?", sym, codes, suffix, scale);
-	re_money_a = compile(p.buf, 1);
+	re_money_a = compile(p.buf, 0);
 	sb_reset(&p);
 	/* 1,5 млрд гривень, 850 milioni di euro, 12,5 Mio. € */
 	sb_addf(&p, NUM "(?:\\s?(%s))?\\s?(?:%s\\s?)?(%s|%s|%s)(?![\\p{L}])",
@@ -222,8 +219,16 @@ int cp_entities_init(void)
 	    "company's)\\s)*((?i:%s))(?![\\p{L}])", roles);
 	re_p_as = compile(p.buf, 0);
 	sb_free(&p);
-	roles_set = cue_words(json_object_get(lex, "roles"));
-	months_set = cue_words(json_object_get(lex, "months"));
+	words_set = cp_cueset_new();
+	cue_words(words_set, json_object_get(lex, "roles"), 0);
+	cue_words(words_set, json_object_get(lex, "months"), 1);
+	{
+		char err[300];
+		if (cp_cueset_compile(words_set, err, sizeof err)) {
+			cp_err("entities: %s", err);
+			rc = CP_EX_CONFIG;
+		}
+	}
 	free(scale); free(suffix); free(sym); free(codes); free(curw);
 	free(links); free(pct); free(months); free(nouns); free(roles);
 	free(verbs);
@@ -250,9 +255,8 @@ void cp_entities_cleanup(void)
 	}
 	pcre2_match_data_free(md);
 	md = NULL;
-	cp_cueset_free(roles_set);
-	cp_cueset_free(months_set);
-	roles_set = months_set = NULL;
+	cp_cueset_free(words_set);
+	words_set = NULL;
 	json_decref(lex);
 	lex = NULL;
 	inited = 0;
@@ -486,13 +490,11 @@ typedef struct windows {
 	const char *text;
 } windows;
 
-static void add_window(int tag, size_t s, size_t e, void *arg)
+static void add_to(windows *w, size_t s, size_t e)
 {
-	windows *w = arg;
 	size_t a = s > w->before ? s - w->before : 0;
 	size_t b = e + w->after < w->textlen ? e + w->after : w->textlen;
 
-	(void)tag;
 	while (a > 0 && ((unsigned char)w->text[a] & 0xC0) == 0x80)
 		a--;
 	while (b < w->textlen && ((unsigned char)w->text[b] & 0xC0) == 0x80)
@@ -512,17 +514,22 @@ static void add_window(int tag, size_t s, size_t e, void *arg)
 	w->n++;
 }
 
-/* Windows around the hits of set: before bytes ahead, after bytes past. */
-static void find_windows(const cp_cueset *set, const char *text, size_t n,
-    const char *low, size_t before, size_t after, windows *w)
+/* Role hits make windows wide enough for a name before or after; month
+ * hits, for a day and a year around. */
+static void add_window(int tag, size_t s, size_t e, void *arg)
+{
+	windows *w = arg;
+	add_to(&w[tag ? 1 : 0], s, e);
+}
+
+static void init_windows(windows *w, const char *text, size_t n,
+    size_t before, size_t after)
 {
 	memset(w, 0, sizeof *w);
 	w->before = before;
 	w->after = after;
 	w->textlen = n;
 	w->text = text;
-	if (set)
-		cp_cueset_scan(set, text, n, low, add_window, w);
 }
 
 /* scan() restricted to the windows (the pattern still sees the text
@@ -772,8 +779,15 @@ void cp_entities_find(const char *text, size_t n, const char *lang,
 	if (cp_entities_init())
 		return;
 	low = cp_text_lower(text, n);
-	find_windows(months_set, text, n, low, 8, 14, &mw);
-	find_windows(roles_set, text, n, low, 160, 80, &rw);
+	{
+		windows both[2];
+		init_windows(&both[0], text, n, 160, 80);
+		init_windows(&both[1], text, n, 8, 14);
+		if (words_set)
+			cp_cueset_scan(words_set, text, n, low, add_window, both);
+		rw = both[0];
+		mw = both[1];
+	}
 	free(low);
 	scan(re_money_a, text, n, lang, out, first, money_a);
 	scan(re_money_b, text, n, lang, out, first, money_b);

@@ -12,7 +12,7 @@
 #include "utf8.h"
 
 #define MAXLANG 32
-#define MAXTRI 1500       /* trigrams looked at per text: plenty to decide */
+#define MAXTRI 800        /* trigrams looked at per text: plenty to decide */
 
 enum { S_LATIN, S_CYRILLIC, S_GREEK, S_ARABIC, S_HEBREW, S_HAN, S_KANA,
        S_HANGUL, S_DEVANAGARI, S_THAI, S_OTHER, S_N };

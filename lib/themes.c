@@ -17,6 +17,8 @@
 #include "themes.h"
 
 #define MAXTHEMES 64
+#define NEG_BEFORE (MAXTHEMES * 4)
+#define NEG_AFTER (MAXTHEMES * 4 + 1)
 
 struct cp_themes {
 	json_t *doc;                 /* the parsed file */
@@ -26,8 +28,8 @@ struct cp_themes {
 	double threshold;
 	size_t negwin;
 	cp_cueset *cues;             /* tag: theme * 4 + tier (3: exclude) */
-	cp_cueset *neg;
-	cp_cueset *negafter;         /* verb-final denials: "… zurückgewiesen" */
+	/* denial cues live in the same set, tagged NEG_BEFORE / NEG_AFTER
+	 * ("denies …", verb-final "… zurückgewiesen"): one pass finds all */
 	pcre2_code *item;            /* "Item 2.05" */
 	pcre2_match_data *md;
 	char *origin;
@@ -99,8 +101,6 @@ static int build(cp_themes *t)
 		return CP_EX_CONFIG;
 	}
 	t->cues = cp_cueset_new();
-	t->neg = cp_cueset_new();
-	t->negafter = cp_cueset_new();
 	json_object_foreach(themes, key, v) {
 		if (t->n >= MAXTHEMES) {
 			cp_err("%s: more than %d themes", t->origin, MAXTHEMES);
@@ -117,12 +117,11 @@ static int build(cp_themes *t)
 			rc = CP_EX_CONFIG;
 		t->n++;
 	}
-	if (add_list(t, t->neg, json_object_get(t->doc, "negation"), 0) ||
-	    add_list(t, t->negafter, json_object_get(t->doc, "negation_after"),
-	    0))
+	if (add_list(t, t->cues, json_object_get(t->doc, "negation"),
+	    NEG_BEFORE) || add_list(t, t->cues, json_object_get(t->doc,
+	    "negation_after"), NEG_AFTER))
 		rc = CP_EX_CONFIG;
-	if (!rc && (finish_set(t, t->cues) || finish_set(t, t->neg) ||
-	    finish_set(t, t->negafter)))
+	if (!rc && finish_set(t, t->cues))
 		rc = CP_EX_CONFIG;
 	if (!rc)
 		t->item = compile(t->origin,
@@ -197,8 +196,6 @@ void cp_themes_free(cp_themes *t)
 	if (!t)
 		return;
 	cp_cueset_free(t->cues);
-	cp_cueset_free(t->neg);
-	cp_cueset_free(t->negafter);
 	pcre2_code_free(t->item);
 	pcre2_match_data_free(t->md);
 	json_decref(t->doc);
@@ -349,20 +346,21 @@ static void scan(const cp_themes *t, const char *text, const cp_spans *s,
 		s = &one;
 	}
 	cp_cueset_scan(t->cues, text, n, low, collect, &h);
-	cp_cueset_scan(t->neg, text, n, low, collect, &nb);
-	cp_cueset_scan(t->negafter, text, n, low, collect, &na);
 	free(low);
 	if (h.n > 1)
 		qsort(h.v, h.n, sizeof *h.v, bypos);
-	for (i = 0; i < h.n; i++)
-		if (h.v[i].tag % 4 == 3)
-			collect(h.v[i].tag, h.v[i].s, h.v[i].e, &ex);
+	for (i = 0; i < h.n; i++) {
+		hits *to = h.v[i].tag == NEG_BEFORE ? &nb : h.v[i].tag ==
+		    NEG_AFTER ? &na : h.v[i].tag % 4 == 3 ? &ex : NULL;
+		if (to)
+			collect(h.v[i].tag, h.v[i].s, h.v[i].e, to);
+	}
 	for (i = 0; i < h.n; i++) {
 		size_t th = (size_t)h.v[i].tag / 4, sent;
 		int tier = h.v[i].tag % 4, neg, inside = 0;
 		long sid;
 
-		if (tier == 3 || th >= t->n)
+		if (tier == 3 || th >= t->n || h.v[i].tag >= NEG_BEFORE)
 			continue;
 		/* "talent acquisition", "cut its forecast": not the theme */
 		for (j = 0; j < ex.n && !inside; j++)
