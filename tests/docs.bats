@@ -103,7 +103,7 @@ complete_words() {
 }
 
 @test "the README quick start names only commands that exist" {
-	for c in $(grep -o 'make [a-z-]*' "$CP_TOP/README.md" | awk '{print $2}' | sort -u); do
+	for c in $(grep -o '`make [a-z-]*' "$CP_TOP/README.md" | awk '{print $2}' | sort -u); do
 		grep -q "^$c:" "$CP_TOP/Makefile" || { echo "make $c missing"; return 1; }
 	done
 	for c in $(grep -o '\bcp-[a-z]*' "$CP_TOP/README.md" | sort -u); do
