@@ -651,7 +651,8 @@ static int flush(void)
 	size_t i;
 	int rc = 0;
 
-	qsort(S.dirty, S.ndirty, sizeof *S.dirty, dirty_cmp);
+	if (S.ndirty)
+		qsort(S.dirty, S.ndirty, sizeof *S.dirty, dirty_cmp);
 	for (i = 0; i < S.ndirty; i++) {
 		cp_surge s;
 		if (!rc && !(rc = cp_surge_window(S.db, S.me.tenant_id,

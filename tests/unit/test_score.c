@@ -131,7 +131,12 @@ static void test_roundtrip(const cp_scorecfg *c)
 	s1 = cp_json_dumps(j, 0);
 	k = cp_json_parse(s1, strlen(s1), err, sizeof err);
 	ok(cp_score_in_parse(k, &back, err, sizeof err), "inputs parse back");
-	s2 = cp_json_dumps(cp_score_in_json(&back), 0);
+	{
+		json_t *again = cp_score_in_json(&back);
+		s2 = cp_json_dumps(again, 0);
+		json_decref(again);
+	}
+	ok(!strcmp(s1, s2), "the JSON of the parsed inputs is the same text");
 	cp_score_compute(c, &in, &a);
 	cp_score_compute(c, &back, &b);
 	for (i = 0; i < CP_NFACTORS; i++)
