@@ -108,7 +108,7 @@ static struct {
 	double min_score;
 	long max_per;
 	bool explain, json;
-	unsigned long signals, opps, below, unknown_accounts;
+	unsigned long signals, opps, below, unknown_accounts, postings;
 } S;
 
 /* ---- set-up --------------------------------------------------------- */
@@ -676,6 +676,29 @@ static int flush(void)
 	return rc;
 }
 
+/* Postings older than two windows can no longer be part of a surge. */
+static int prune(void)
+{
+	char cutoff[CP_TIME_MAX];
+	sqlite3_stmt *st;
+	int rc;
+
+	cp_time_format(S.now - (time_t)(2 * S.cfg.surge_window * 86400), cutoff);
+	if ((rc = cp_db_begin(S.db)))
+		return rc;
+	st = cp_db_prepare(S.db, "DELETE FROM score_postings"
+	    " WHERE tenant_id = ? AND published_at < ?");
+	sqlite3_bind_int64(st, 1, S.me.tenant_id);
+	cp_db_bind_text(st, 2, cutoff);
+	rc = cp_db_step_done(S.db, st);
+	sqlite3_finalize(st);
+	if (rc) {
+		cp_db_rollback(S.db);
+		return rc;
+	}
+	return cp_db_commit(S.db);
+}
+
 /* Nothing more to read right now: a pipe gone quiet. */
 static bool input_idle(const cp_line *ln)
 {
@@ -734,6 +757,7 @@ static int one_signal(json_t *rec, const cp_line *ln, const cp_sigraw *raw)
 			if ((rc = begin()) ||
 			    (rc = cp_surge_record(S.db, S.me.tenant_id, a->id, &sv)))
 				break;
+			S.postings++;
 			mark_dirty(a, sv.job_function);
 		}
 	}
@@ -898,6 +922,8 @@ static int run(int nargs, char **args, bool priors, bool cards)
 	rc = cp_ndjson_inputs_raw(nargs, args, one_line, NULL);
 	if (!rc || rc == CP_EX_NOINPUT) {
 		int frc = flush();
+		if (!frc && S.postings)
+			frc = prune();
 		rc = cp_exit_worst(rc, frc);
 	} else if (S.in_txn) {
 		cp_db_rollback(S.db);

@@ -202,6 +202,10 @@ cfo_score() {
 	run cp-score rest
 	assert_equal "$(echo "$output" | jq -r '"\(.id) \(.signal_ids | length)"')" "$id 6"
 	assert_equal "$(sqlite3 state.db 'SELECT count(*) FROM score_postings')" 8
+	# two windows later the postings are forgotten
+	CLIENTPULSE_NOW=2026-06-01T00:00:00Z cp-score rest >/dev/null
+	assert_equal "$(sqlite3 state.db 'SELECT count(*) FROM score_postings')" 0
+	cp-score rest >/dev/null
 	cp "$CP_TOP/lib/data/scoring.conf" "$XDG_CONFIG_HOME/clientpulse/scoring.conf"
 	sed -i 's/^min_postings = 5$/min_postings = 7/' "$XDG_CONFIG_HOME/clientpulse/scoring.conf"
 	run cp-score rest
