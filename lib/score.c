@@ -660,7 +660,7 @@ static double f_confidence(const cp_scorecfg *c, const cp_score_in *in,
 	base = rel * ex;
 	v = 1 - (1 - base) * pow(1 - c->corr_gain, corr);
 	if (in->postings > 0)
-		sb_addf(why, " averaged over %ld postings", in->postings);
+		sb_addf(why, " for %ld postings", in->postings);
 	sb_addf(why, " x extraction %.2f; %ld corroboration%s (gain %g)", ex,
 	    in->corroborations, in->corroborations == 1 ? "" : "s",
 	    c->corr_gain);

@@ -184,7 +184,7 @@ cfo_score() {
 	    "Senior Security Engineer, Cloud|https://boards.greenhouse.example/northwind/jobs/4001"
 	assert_equal "$(echo "$output" | jq -r '.facts | "\(.postings) \(.function)"')" "6 security"
 	[[ "$(echo "$output" | jq -r .factors.impact.reason)" == *"6 postings (0.30)"* ]]
-	[[ "$(echo "$output" | jq -r .factors.confidence.reason)" == *"averaged over 6 postings"* ]]
+	[[ "$(echo "$output" | jq -r .factors.confidence.reason)" == *"for 6 postings x extraction 1.00"* ]]
 	# two engineering postings are not a surge; single postings are never one
 	refute_output --partial engineering-hiring-surge
 }
