@@ -315,13 +315,33 @@ static bool listed(const json_t *refs, const char *id)
 	return false;
 }
 
+/* An FTS5 phrase of the words of s ("first 90 days"); false when none. */
+static bool phrase(strbuf *q, const char *s)
+{
+	strbuf w = CP_STRBUF_INIT;
+	bool any = cp_fts_terms(&w, s, " ");
+	const char *p;
+
+	if (any) {
+		/* "a" "b" -> "a b": one phrase, not a list */
+		sb_addc(q, '"');
+		for (p = w.buf; *p; p++)
+			if (*p != '"')
+				sb_addc(q, *p);
+		sb_addc(q, '"');
+	}
+	sb_free(&w);
+	return any;
+}
+
 json_t *cp_asset_refs(sqlite3 *db, int64_t tenant_id, const cp_playbook *pb,
     const char *theme, const char *industry, long limit)
 {
-	json_t *refs = json_array(), *found;
+	json_t *refs = json_array();
 	strbuf q = CP_STRBUF_INIT, terms = CP_STRBUF_INIT;
+	const struct cp_strs *ts = NULL;
+	sqlite3_stmt *st;
 	size_t i;
-	int rc;
 
 	for (i = 0; pb && i < pb->assets.n &&
 	    (long)json_array_size(refs) < limit; i++) {
@@ -332,31 +352,45 @@ json_t *cp_asset_refs(sqlite3 *db, int64_t tenant_id, const cp_playbook *pb,
 	}
 	if ((long)json_array_size(refs) >= limit)
 		return refs;
-	/* the theme, the playbook's words, the account's industry */
+	/* assets of the theme or about the playbook's terms (else its
+	 * keywords): those of the theme first, then those of the account's
+	 * industry, then the best BM25 match */
 	sb_adds(&q, "themes : ");
-	cp_fts_terms(&q, theme, " ");
-	for (i = 0; pb && i < pb->asset_terms.n; i++)
-		cp_fts_terms(&terms, pb->asset_terms.v[i], " OR ");
-	for (i = 0; pb && !terms.len && i < pb->keywords.n; i++)
-		cp_fts_terms(&terms, pb->keywords.v[i], " OR ");
+	if (!phrase(&q, theme)) {
+		sb_free(&q);
+		return refs;
+	}
+	if (pb)
+		ts = pb->asset_terms.n ? &pb->asset_terms : &pb->keywords;
+	for (i = 0; ts && i < ts->n; i++) {
+		if (terms.len)
+			sb_adds(&terms, " OR ");
+		if (!phrase(&terms, ts->v[i]) && terms.len)
+			sb_truncate(&terms, terms.len - 4);
+	}
 	if (terms.len)
 		sb_addf(&q, " OR {title summary tags} : (%s)", terms.buf);
-	if (industry && *industry) {
-		strbuf ind = CP_STRBUF_INIT;
-		if (cp_fts_terms(&ind, industry, " "))
-			sb_addf(&q, " OR industries : (%s)", ind.buf);
-		sb_free(&ind);
+	st = cp_db_prepare(db, "SELECT a.record FROM assets_fts"
+	    " JOIN assets a ON a.seq = assets_fts.rowid"
+	    " WHERE assets_fts MATCH ?2 AND a.tenant_id = ?1"
+	    " ORDER BY EXISTS (SELECT 1 FROM json_each(a.themes)"
+	    "  WHERE value = ?5) DESC,"
+	    " EXISTS (SELECT 1 FROM json_each(a.industries)"
+	    "  WHERE value = lower(?3)) DESC, " RANK ", a.id LIMIT ?4");
+	sqlite3_bind_int64(st, 1, tenant_id);
+	cp_db_bind_text(st, 2, q.buf);
+	cp_db_bind_text(st, 3, industry);
+	sqlite3_bind_int64(st, 4, limit + (pb ? (long)pb->assets.n : 0));
+	cp_db_bind_text(st, 5, theme);
+	while ((long)json_array_size(refs) < limit &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		json_t *a = json_loads(cp_db_col_text(st, 0), 0, NULL);
+		if (a && !listed(refs, cp_json_strd(a, "id", "")))
+			json_array_append_new(refs, ref(a));
+		json_decref(a);
 	}
-	found = cp_asset_search(db, tenant_id, q.buf,
-	    limit + (pb ? (long)pb->assets.n : 0), &rc);
+	sqlite3_finalize(st);
 	sb_free(&q);
 	sb_free(&terms);
-	for (i = 0; found && i < json_array_size(found) &&
-	    (long)json_array_size(refs) < limit; i++) {
-		json_t *a = json_array_get(found, i);
-		if (!listed(refs, cp_json_strd(a, "id", "")))
-			json_array_append_new(refs, ref(a));
-	}
-	json_decref(found);
 	return refs;
 }

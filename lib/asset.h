@@ -58,9 +58,10 @@ long cp_asset_count(sqlite3 *db, int64_t tenant_id, const cp_playbook *pb,
     const char *theme);
 /*
  * The assets to attach to a card: the playbook's own first, then the
- * best full-text matches for the theme, the playbook's terms and the
- * account's industry; at most limit, as a new array of
- * {id, kind, title, url}.
+ * full-text matches for the theme or the playbook's terms (phrases):
+ * those of the theme first, then those for the account's industry, then
+ * the best (BM25); at most
+ * limit, as a new array of {id, kind, title, url}.
  */
 json_t *cp_asset_refs(sqlite3 *db, int64_t tenant_id, const cp_playbook *pb,
     const char *theme, const char *industry, long limit);

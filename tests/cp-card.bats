@@ -86,8 +86,8 @@ CONF
 	    "225000 USD qualification 0.05% of 4.5e+08"
 	assert_equal "$(get '.crm[0].body')" \
 	    "Fabrikam: Fabrikam 8-K: Item 1.01 Entry into a Material Definitive Agreement - amount \$450 million (https://www.sec.gov/Archives/edgar/data/1234567/000123456726000012/fab-8k.htm)"
-	# the playbook's own asset first, then full-text matches for the theme
-	assert_equal "$(get '[.asset_refs[].id] | join(",")')" "cs-woodgrove-merger,whitepaper-integration-playbook,cs-tailspin-new-plant"
+	# the playbook's own asset first, then the theme's, then terms matching in the industry
+	assert_equal "$(get '[.asset_refs[].id] | join(",")')" "cs-woodgrove-merger,whitepaper-integration-playbook,cs-contoso-erp-cloud"
 	# the LinkedIn note never exceeds 300 characters; every URL is kept
 	[ "$(echo "$output" | jq -s '[.[].outreach[] | select(.channel == "linkedin") | .body | length] | max')" -le 300 ]
 	# a surge card says how many postings
