@@ -361,7 +361,7 @@ int main(int argc, char **argv)
 
 	memset(&s, 0, sizeof s);
 	cp_dedupe_defaults(&s.o);
-	s.batch = 500;
+	s.batch = 2000;
 	cp_cli_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
 		if (cp_cli_option(c, optarg, usage))
@@ -396,9 +396,13 @@ int main(int argc, char **argv)
 	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	if ((rc = cp_db_open(cp_cli.db, 0, &s.db)))
 		return cp_ndjson_status(rc);
-	/* a bigger page cache: the index pages a batch touches stay in
-	 * memory instead of being read back through the kernel */
-	cp_db_exec(s.db, "PRAGMA cache_size = -16384");
+	/* a bigger page cache, so the index pages a batch touches stay in
+	 * memory instead of being read back through the kernel; checkpoints
+	 * less often, so a hot index page is copied into the file once per
+	 * several batches rather than once per batch (16 MiB of cache, a WAL
+	 * of up to 40 MB on disk) */
+	cp_db_exec(s.db, "PRAGMA cache_size = -16384;"
+	    " PRAGMA wal_autocheckpoint = 10000");
 	if ((rc = load_tenants(&s)))
 		goto out;
 	cp_dedupe_open(s.db, &s.o, &s.dd);

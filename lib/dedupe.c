@@ -19,6 +19,12 @@
 #define BAND_LIMIT 8     /* newest rows read per LSH band */
 #define EVENT_LIMIT 16   /* newest rows read per (account, theme) */
 #define MAXKEYS 64
+#define WEEK (7 * 86400L)
+/* Index rows lead with the week of publication: this week's inserts land
+ * in one small, hot part of each index instead of anywhere in it, which
+ * is what keeps writing flat as millions of rows accumulate; a lookup
+ * visits the few weeks its window touches. */
+static long week_of(long t) { return t >= 0 ? t / WEEK : -((-t + WEEK - 1) / WEEK); }
 
 struct cp_dedupe {
 	sqlite3 *db;
@@ -46,30 +52,32 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	d->o = *o;
 	d->seen = cp_db_prepare(db, "SELECT 1 FROM signals"
 	    " WHERE tenant_id = ?1 AND id = ?2");
-	d->exact = cp_db_prepare(db, "SELECT e.sig FROM dedupe_exact e"
-	    " WHERE e.tenant_id = ?1 AND e.key = ?2");
-	/* every band in one statement: 8 index seeks, one round trip */
+	d->exact = cp_db_prepare(db, "SELECT sig FROM dedupe_exact"
+	    " WHERE tenant_id = ?1 AND week = ?3 AND key = ?2");
+	/* every band of one week in one statement: 8 seeks, one round trip */
 	{
 		strbuf sb = CP_STRBUF_INIT;
 		int b;
 		for (b = 0; b < CP_MH_BANDS; b++)
 			sb_addf(&sb, "%sSELECT * FROM (SELECT sig FROM dedupe_bands"
-			    " WHERE tenant_id = ?1 AND band = ?%d ORDER BY sig DESC"
-			    " LIMIT %d)", b ? " UNION ALL " : "", b + 2, BAND_LIMIT);
+			    " WHERE tenant_id = ?1 AND week = ?10 AND band = ?%d"
+			    " ORDER BY sig DESC LIMIT %d)", b ? " UNION ALL " : "",
+			    b + 2, BAND_LIMIT);
 		d->band = cp_db_prepare(db, sb.buf);
 		sb_reset(&sb);
-		sb_adds(&sb, "INSERT OR IGNORE INTO dedupe_bands (tenant_id, band,"
-		    " sig) VALUES ");
+		sb_adds(&sb, "INSERT OR IGNORE INTO dedupe_bands (tenant_id, week,"
+		    " band, sig) VALUES ");
 		for (b = 0; b < CP_MH_BANDS; b++)
-			sb_addf(&sb, "%s(?1, ?%d, ?%d)", b ? ", " : "", b + 3, 2);
+			sb_addf(&sb, "%s(?1, ?11, ?%d, ?2)", b ? ", " : "", b + 3);
 		d->band_ins = cp_db_prepare(db, sb.buf);
 		sb_free(&sb);
 	}
 	d->fp = cp_db_prepare(db, "SELECT signal_id, cluster_id, simhash,"
 	    " minhash, keys, published FROM dedupe_fingerprints WHERE sig = ?1");
 	d->events = cp_db_prepare(db, "SELECT sig FROM dedupe_events"
-	    " WHERE tenant_id = ?1 AND account_id = ?2 AND theme = ?3"
-	    " AND published BETWEEN ?4 AND ?5 ORDER BY published DESC LIMIT ?6");
+	    " WHERE tenant_id = ?1 AND week = ?7 AND account_id = ?2"
+	    " AND theme = ?3 AND published BETWEEN ?4 AND ?5"
+	    " ORDER BY published DESC LIMIT ?6");
 	d->cl_get = cp_db_prepare(db, "SELECT lead_signal_id, size FROM clusters"
 	    " WHERE tenant_id = ?1 AND id = ?2");
 	d->cl_new = cp_db_prepare(db, "INSERT INTO clusters (tenant_id, id,"
@@ -89,13 +97,13 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	    " tenant_id, signal_id, cluster_id, simhash, minhash, keys, published)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	d->exact_ins = cp_db_prepare(db, "INSERT OR IGNORE INTO dedupe_exact"
-	    " (tenant_id, key, sig) VALUES (?1, ?2, ?3)");
+	    " (tenant_id, week, key, sig) VALUES (?1, ?4, ?2, ?3)");
 	d->ev_ins = cp_db_prepare(db, "INSERT OR IGNORE INTO dedupe_events"
-	    " (tenant_id, account_id, theme, published, sig, cluster_id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	d->surge = cp_db_prepare(db, "SELECT count(DISTINCT cluster_id)"
-	    " FROM dedupe_events WHERE tenant_id = ?1 AND account_id = ?2"
-	    " AND theme = ?3 AND published BETWEEN ?4 AND ?5");
+	    " (tenant_id, week, account_id, theme, published, sig, cluster_id)"
+	    " VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6)");
+	d->surge = cp_db_prepare(db, "SELECT DISTINCT cluster_id"
+	    " FROM dedupe_events WHERE tenant_id = ?1 AND week = ?6"
+	    " AND account_id = ?2 AND theme = ?3 AND published BETWEEN ?4 AND ?5");
 	d->upd_themes = cp_db_prepare(db, "UPDATE signals SET themes = ?1"
 	    " WHERE seq = ?2");
 	*out = d;
@@ -343,24 +351,31 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
     uint64_t simhash, const keys *mine, long pub, decision *dc,
     decision *nearest)
 {
-	int64_t seen[CP_MH_BANDS * BAND_LIMIT];
+	int64_t seen[CP_MH_BANDS * BAND_LIMIT * 3];
 	size_t nseen = 0, i;
 	int b;
 	double best = -1;
 
+	long w;
+
 	sqlite3_bind_int64(d->band, 1, tenant);
 	for (b = 0; b < CP_MH_BANDS; b++)
 		sqlite3_bind_int64(d->band, b + 2, cp_minhash_band(mh, b));
-	while (sqlite3_step(d->band) == SQLITE_ROW) {
-		int64_t s = sqlite3_column_int64(d->band, 0);
-		int dup = 0;
-		for (i = 0; i < nseen; i++)
-			if (seen[i] == s)
-				dup = 1;
-		if (!dup && nseen < sizeof seen / sizeof *seen)
-			seen[nseen++] = s;
+	/* newest weeks first: the nearest neighbours are usually recent */
+	for (w = week_of(pub + d->o.window); w >= week_of(pub - d->o.window);
+	    w--) {
+		sqlite3_bind_int64(d->band, 10, w);
+		while (sqlite3_step(d->band) == SQLITE_ROW) {
+			int64_t s = sqlite3_column_int64(d->band, 0);
+			int dup = 0;
+			for (i = 0; i < nseen; i++)
+				if (seen[i] == s)
+					dup = 1;
+			if (!dup && nseen < sizeof seen / sizeof *seen)
+				seen[nseen++] = s;
+		}
+		sqlite3_reset(d->band);
 	}
-	sqlite3_reset(d->band);
 	for (i = 0; i < nseen; i++) {
 		cand c;
 		double j;
@@ -453,13 +468,17 @@ static void by_event(cp_dedupe *d, int64_t tenant, const pairs *p,
 	int best = 1;
 
 	for (i = 0; i < p->n; i++) {
-		int leadership = !strcmp(p->theme[i], "leadership_change");
+	    int leadership = !strcmp(p->theme[i], "leadership_change");
+	    long w;
+	    for (w = week_of(pub + d->o.window); w >= week_of(pub - d->o.window);
+		w--) {
 		sqlite3_bind_int64(d->events, 1, tenant);
 		cp_db_bind_text(d->events, 2, p->acc[i]);
 		cp_db_bind_text(d->events, 3, p->theme[i]);
 		sqlite3_bind_int64(d->events, 4, pub - d->o.window);
 		sqlite3_bind_int64(d->events, 5, pub + d->o.window);
 		sqlite3_bind_int(d->events, 6, EVENT_LIMIT);
+		sqlite3_bind_int64(d->events, 7, w);
 		while (sqlite3_step(d->events) == SQLITE_ROW) {
 			int64_t s = sqlite3_column_int64(d->events, 0);
 			cand c;
@@ -486,6 +505,7 @@ static void by_event(cp_dedupe *d, int64_t tenant, const pairs *p,
 			}
 		}
 		sqlite3_reset(d->events);
+	    }
 	}
 }
 
@@ -552,6 +572,7 @@ static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
 	if (x->tl) {
 		sqlite3_bind_int64(d->band_ins, 1, tenant);
 		sqlite3_bind_int64(d->band_ins, 2, *rowid);
+		sqlite3_bind_int64(d->band_ins, 11, week_of(x->pub));
 		for (b = 0; b < CP_MH_BANDS; b++)
 			sqlite3_bind_int64(d->band_ins, b + 3,
 			    cp_minhash_band(x->mh, b));
@@ -560,6 +581,7 @@ static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
 		sqlite3_bind_int64(d->exact_ins, 1, tenant);
 		cp_db_bind_text(d->exact_ins, 2, x->textkey);
 		sqlite3_bind_int64(d->exact_ins, 3, *rowid);
+		sqlite3_bind_int64(d->exact_ins, 4, week_of(x->pub));
 		if ((rc = cp_db_step_done(d->db, d->exact_ins)))
 			return rc;
 	}
@@ -570,6 +592,7 @@ static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
 		sqlite3_bind_int64(d->ev_ins, 4, x->pub);
 		sqlite3_bind_int64(d->ev_ins, 5, *rowid);
 		cp_db_bind_text(d->ev_ins, 6, cluster);
+		sqlite3_bind_int64(d->ev_ins, 7, week_of(x->pub));
 		if ((rc = cp_db_step_done(d->db, d->ev_ins)))
 			return rc;
 	}
@@ -623,15 +646,33 @@ static json_t *surge(cp_dedupe *d, int64_t tenant, const json_t *sig,
 	if (!json_object_get(sig, "job") || d->o.surge_min <= 0)
 		return NULL;
 	for (i = 0; i < p->n; i++) {
-		long n = 0;
-		sqlite3_bind_int64(d->surge, 1, tenant);
-		cp_db_bind_text(d->surge, 2, p->acc[i]);
-		cp_db_bind_text(d->surge, 3, p->theme[i]);
-		sqlite3_bind_int64(d->surge, 4, pub - d->o.surge_window);
-		sqlite3_bind_int64(d->surge, 5, pub);
-		if (sqlite3_step(d->surge) == SQLITE_ROW)
-			n = (long)sqlite3_column_int64(d->surge, 0);
-		sqlite3_reset(d->surge);
+		long n = 0, w;
+		char **seen = NULL;
+		size_t ns = 0, k;
+		for (w = week_of(pub); w >= week_of(pub - d->o.surge_window); w--) {
+			sqlite3_bind_int64(d->surge, 1, tenant);
+			cp_db_bind_text(d->surge, 2, p->acc[i]);
+			cp_db_bind_text(d->surge, 3, p->theme[i]);
+			sqlite3_bind_int64(d->surge, 4, pub - d->o.surge_window);
+			sqlite3_bind_int64(d->surge, 5, pub);
+			sqlite3_bind_int64(d->surge, 6, w);
+			while (sqlite3_step(d->surge) == SQLITE_ROW) {
+				const char *c = cp_db_col_text(d->surge, 0);
+				int dup = 0;
+				for (k = 0; k < ns; k++)
+					if (!strcmp(seen[k], c))
+						dup = 1;
+				if (!dup) {
+					seen = xrealloc(seen, (ns + 1) * sizeof *seen);
+					seen[ns++] = xstrdup(c);
+				}
+			}
+			sqlite3_reset(d->surge);
+		}
+		n = (long)ns;
+		while (ns)
+			free(seen[--ns]);
+		free(seen);
 		if (n >= d->o.surge_min) {
 			char ev[200];
 			snprintf(ev, sizeof ev, "%ld %s postings at %s within %ld "
@@ -751,20 +792,25 @@ int cp_dedupe_apply(cp_dedupe *d, int64_t tenant, cp_dedupe_prep *x,
 
 	/* exact, then near, then event */
 	if (x->tl) {
-		sqlite3_bind_int64(d->exact, 1, tenant);
-		cp_db_bind_text(d->exact, 2, x->textkey);
-		if (sqlite3_step(d->exact) == SQLITE_ROW) {
-			int64_t sg = sqlite3_column_int64(d->exact, 0);
-			cand c;
-			sqlite3_reset(d->exact);
-			if (load_cand(d, sg, &c) > 0) {
-				dc.how = "exact";
-				dc.jac = 1;
-				dc.hamming = cp_hamming(x->simhash, c.simhash);
-				take(&dc, &c);
+		long w;
+		for (w = week_of(x->pub + d->o.window); !dc.have &&
+		    w >= week_of(x->pub - d->o.window); w--) {
+			sqlite3_bind_int64(d->exact, 1, tenant);
+			cp_db_bind_text(d->exact, 2, x->textkey);
+			sqlite3_bind_int64(d->exact, 3, w);
+			if (sqlite3_step(d->exact) == SQLITE_ROW) {
+				int64_t sg = sqlite3_column_int64(d->exact, 0);
+				cand c;
+				sqlite3_reset(d->exact);
+				if (load_cand(d, sg, &c) > 0) {
+					dc.how = "exact";
+					dc.jac = 1;
+					dc.hamming = cp_hamming(x->simhash, c.simhash);
+					take(&dc, &c);
+				}
 			}
+			sqlite3_reset(d->exact);
 		}
-		sqlite3_reset(d->exact);
 		if (!dc.have)
 			near(d, tenant, x->mh, x->simhash, &x->mine, x->pub, &dc,
 			    &nb);

@@ -24,23 +24,27 @@ row "dedupe: signals in the run" "$n ($mb MB)" ""
 prefill() {
 	rm -f "$CLIENTPULSE_DB" "$CLIENTPULSE_DB-wal" "$CLIENTPULSE_DB-shm"
 	cp-init --tenant acme -q
-	sqlite3 "$CLIENTPULSE_DB" <<SQL
+	sqlite3 "$CLIENTPULSE_DB" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 BEGIN;
 WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < $1)
 INSERT INTO dedupe_fingerprints (sig, tenant_id, signal_id, cluster_id,
     simhash, minhash, keys, published)
 SELECT 100000000 + x, 1, 'sig_bench' || x, 'clu_bench' || x, random(),
-    randomblob(128), 'a:acc-' || (x % 200) || ' m:' || (x % 997) || '000000',
+    randomblob(128), 'a:acc-' || printf('%04d', x % 10000) || ' m:' || (x % 997) || '000000',
     1767225600 + abs(random() % 31536000) FROM k;
-INSERT INTO dedupe_bands (tenant_id, band, sig)
-SELECT 1, abs(random()) + 1, f.sig FROM dedupe_fingerprints f,
+INSERT INTO dedupe_bands (tenant_id, week, band, sig)
+SELECT 1, f.published / 604800, abs(random()) + 1, f.sig
+FROM dedupe_fingerprints f,
     (WITH RECURSIVE b(y) AS (SELECT 1 UNION ALL SELECT y + 1 FROM b
      WHERE y < 8) SELECT y FROM b);
-INSERT OR IGNORE INTO dedupe_events (tenant_id, account_id, theme,
+INSERT OR IGNORE INTO dedupe_events (tenant_id, week, account_id, theme,
     published, sig, cluster_id)
-SELECT 1, 'acc-' || printf('%04d', sig % 200), 'm_and_a', published, sig,
-    cluster_id FROM dedupe_fingerprints;
+SELECT 1, published / 604800, 'acc-' || printf('%04d', sig % 10000), 'm_and_a',
+    published, sig, cluster_id FROM dedupe_fingerprints;
+INSERT OR IGNORE INTO dedupe_exact (tenant_id, week, key, sig)
+SELECT 1, published / 604800, hex(randomblob(16)), sig
+FROM dedupe_fingerprints;
 COMMIT;
 SQL
 }

@@ -60,32 +60,41 @@ CREATE TABLE dedupe_fingerprints (
 	published  INTEGER NOT NULL
 ) STRICT;
 
+-- The indexes below lead with week, the week of publication (seconds
+-- since the epoch / 604800): new rows land in this week's small, hot part
+-- of each index instead of anywhere in it, so writing stays as cheap with
+-- a million rows as with a thousand, and a lookup visits only the weeks
+-- its window touches.
+
 -- The banded LSH index: one row per band of each MinHash signature.  A
--- lookup reads a few rows per band through the primary key, so its cost
--- does not grow with the number of stored fingerprints.
+-- lookup reads at most 8 rows per band and week through the primary key,
+-- so its cost does not grow with the number of stored fingerprints.
 CREATE TABLE dedupe_bands (
 	tenant_id INTEGER NOT NULL,
+	week      INTEGER NOT NULL,
 	band      INTEGER NOT NULL,
 	sig       INTEGER NOT NULL,
-	PRIMARY KEY (tenant_id, band, sig)
+	PRIMARY KEY (tenant_id, week, band, sig)
 ) STRICT, WITHOUT ROWID;
 
--- Exact duplicates: SHA-256 of the normalised word sequence.
+-- Exact duplicates: a 128-bit hash of the normalised word sequence.
 CREATE TABLE dedupe_exact (
 	tenant_id INTEGER NOT NULL,
+	week      INTEGER NOT NULL,
 	key       TEXT NOT NULL,
 	sig       INTEGER NOT NULL,
-	PRIMARY KEY (tenant_id, key)
+	PRIMARY KEY (tenant_id, week, key)
 ) STRICT, WITHOUT ROWID;
 
 -- Event index for paraphrases: one row per (account, theme) of a signal;
 -- job postings use the theme "job:<function>".
 CREATE TABLE dedupe_events (
 	tenant_id  INTEGER NOT NULL,
+	week       INTEGER NOT NULL,
 	account_id TEXT NOT NULL,
 	theme      TEXT NOT NULL,
 	published  INTEGER NOT NULL,
 	sig        INTEGER NOT NULL,
 	cluster_id TEXT NOT NULL,
-	PRIMARY KEY (tenant_id, account_id, theme, published, sig)
+	PRIMARY KEY (tenant_id, week, account_id, theme, published, sig)
 ) STRICT, WITHOUT ROWID;
