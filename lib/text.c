@@ -66,8 +66,10 @@ static int classify(int32_t cp)
 {
 	utf8proc_category_t c;
 
-	if (cp >= 0x20 && cp < 0x7f)
+	if (cp > 0x20 && cp < 0x7f)
 		return KEEP;
+	if (cp == ' ')
+		return SPACE;
 	if (cp == '\n')
 		return NEWLINE;
 	if (cp == '\t' || cp == '\r' || cp == '\f' || cp == '\v')
