@@ -272,14 +272,13 @@ static int store(json_t *draft, const cp_line *ln)
 	return 0;
 }
 
-static int one_opp(json_t *rec, const cp_line *ln, void *arg)
+static int one_opp(json_t *rec, const cp_line *ln, const cp_cardraw *raw)
 {
 	char err[300];
 	json_t *draft;
 	int rc;
 
-	(void)arg;
-	if (!(draft = cp_card_draft(S.gen, rec, err, sizeof err))) {
+	if (!(draft = cp_card_draft(S.gen, rec, raw, err, sizeof err))) {
 		cp_reject(ln, "%s", err);
 		return 0;
 	}
@@ -301,6 +300,25 @@ static int one_opp(json_t *rec, const cp_line *ln, void *arg)
 	return rc;
 }
 
+/* Opportunities are scanned once (jscan.h); their "inputs" are copied
+ * into the card as text, never decoded. */
+static int one_line(const cp_line *ln, void *arg)
+{
+	char err[256];
+	cp_cardraw raw;
+	json_t *rec;
+	int rc;
+
+	(void)arg;
+	if (!(rec = cp_card_parse(ln->text, ln->len, &raw, err, sizeof err))) {
+		cp_reject(ln, "invalid JSON: %s", err);
+		return 0;
+	}
+	rc = one_opp(rec, ln, &raw);
+	json_decref(rec);
+	return rc;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static int run(int nargs, char **args, const char *narr)
@@ -318,7 +336,7 @@ static int run(int nargs, char **args, const char *narr)
 	if ((rc = cp_cardgen_new(S.db, &S.me, &S.gen)))
 		return rc;
 
-	rc = cp_ndjson_inputs(nargs, args, one_opp, NULL);
+	rc = cp_ndjson_inputs_raw(nargs, args, one_line, NULL);
 	if (!rc || rc == CP_EX_NOINPUT)
 		rc = cp_exit_worst(rc, commit());
 	else if (S.in_txn) {

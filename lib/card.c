@@ -10,6 +10,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "id.h"
+#include "jscan.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -41,6 +42,9 @@ struct cp_cardgen {
 	struct refs *refs;
 	size_t nrefs;
 	sqlite3_stmt *sel, *ins, *upd, *ev, *ver, *have;
+	/* the current opportunity's "inputs", still raw (cp_card_parse) */
+	const char *inputs;
+	size_t inputs_len;
 };
 
 /* ---- set-up --------------------------------------------------------- */
@@ -266,14 +270,18 @@ static void money(char *out, size_t size, double v, const char *cur)
 	snprintf(out, size, "%s%s", sym, num);
 }
 
+/* How old the news is: the newest evidence, as scoring saw it. */
 static void age(char *out, size_t size, const json_t *opp, const json_t *f)
 {
-	time_t pub, now;
-	const json_t *in = json_object_get(opp, "inputs");
+	time_t pub = 0, t, now;
+	const json_t *e;
+	size_t i;
 	long d;
 
-	if (!cp_time_parse(cp_json_str(in, "published_at"), &pub) &&
-	    !cp_time_parse(cp_json_str(f, "date"), &pub)) {
+	json_array_foreach(json_object_get(opp, "evidence"), i, e)
+		if (cp_time_parse(cp_json_str(e, "published_at"), &t) && t > pub)
+			pub = t;
+	if (!pub && !cp_time_parse(cp_json_str(f, "date"), &pub)) {
 		snprintf(out, size, "recent");
 		return;
 	}
@@ -573,6 +581,55 @@ static void ctx_init(struct ctx *c, cp_cardgen *g, const json_t *opp,
 
 /* ---- the draft -------------------------------------------------------- */
 
+json_t *cp_card_parse(const char *line, size_t len, cp_cardraw *raw,
+    char *err, size_t errlen)
+{
+	cp_jmember m[64];
+	json_t *rec;
+	int n, i;
+
+	memset(raw, 0, sizeof *raw);
+	if ((n = cp_jscan_object(line, len, m, 64, err, errlen)) < 0)
+		return NULL;
+	rec = json_object();
+	for (i = 0; i < n; i++) {
+		char key[64];
+		json_t *v;
+		if (m[i].klen >= sizeof key)
+			continue;	/* no member cards use has a long name */
+		memcpy(key, m[i].key, m[i].klen);
+		key[m[i].klen] = '\0';
+		if (!strcmp(key, "inputs") && m[i].val[0] == '{') {
+			raw->inputs = m[i].val;
+			raw->inputs_len = m[i].vlen;
+			continue;
+		}
+		if (!(v = cp_jvalue(&m[i])) || json_object_set_new(rec, key, v)) {
+			snprintf(err, errlen, "member \"%s\" does not load", key);
+			json_decref(rec);
+			return NULL;
+		}
+	}
+	return rec;
+}
+
+/* The card as text; "inputs" kept raw by cp_card_parse goes last, as it
+ * came (never decoded and encoded again: it is a tenth of a card). */
+static char *dump(const cp_cardgen *g, const json_t *card)
+{
+	strbuf sb = CP_STRBUF_INIT;
+
+	cp_json_dump(&sb, card, 0);
+	if (g->inputs && !json_object_get(card, "inputs") && sb.len > 2 &&
+	    sb.buf[sb.len - 1] == '}') {
+		sb_truncate(&sb, sb.len - 1);
+		sb_adds(&sb, ",\"inputs\":");
+		sb_add(&sb, g->inputs, g->inputs_len);
+		sb_addc(&sb, '}');
+	}
+	return sb_detach(&sb);
+}
+
 /* The theme's title, else the default one; a headline that already
  * names the account is the best title as it is. */
 static char *card_title(struct ctx *c, const char *theme)
@@ -600,8 +657,8 @@ static void copy(json_t *to, const json_t *from, const char *key)
 	json_object_set_new(to, key, v ? json_incref(v) : json_null());
 }
 
-json_t *cp_card_draft(cp_cardgen *g, const json_t *opp, char *err,
-    size_t errlen)
+json_t *cp_card_draft(cp_cardgen *g, const json_t *opp,
+    const cp_cardraw *raw, char *err, size_t errlen)
 {
 	const char *tenant, *acct, *pbid, *cluster, *theme;
 	const cp_account *a;
@@ -649,6 +706,8 @@ json_t *cp_card_draft(cp_cardgen *g, const json_t *opp, char *err,
 		return NULL;
 
 	cp_make_id4(id, "card_", tenant, acct, pbid, cluster);
+	g->inputs = raw ? raw->inputs : NULL;
+	g->inputs_len = raw ? raw->inputs_len : 0;
 	ctx_init(&c, g, opp, a, pb, theme);
 	title = card_title(&c, theme);
 	d = json_object();
@@ -685,7 +744,8 @@ json_t *cp_card_draft(cp_cardgen *g, const json_t *opp, char *err,
 	copy(d, opp, "scored_at");
 	copy(d, opp, "config_version");
 	copy(d, opp, "facts");
-	copy(d, opp, "inputs");
+	if (json_object_get(opp, "inputs"))
+		copy(d, opp, "inputs");	/* else kept raw: dump() */
 	free(title);
 	free(c.offer);
 	free(c.next_step);
@@ -854,7 +914,7 @@ static int insert(cp_cardgen *g, json_t *card, const char *actor,
 
 	json_object_set_new(card, "created_at", json_string(ts));
 	json_object_set_new(card, "updated_at", json_string(ts));
-	text = cp_json_dumps(card, 0);
+	text = dump(g, card);
 	cp_json_num(card, "score", &score);
 	cp_db_bind_text(g->ins, 1, cp_json_str(card, "id"));
 	sqlite3_bind_int64(g->ins, 2, g->me.tenant_id);
@@ -903,7 +963,7 @@ static int update(cp_cardgen *g, const json_t *old, json_t *card,
 	int rc;
 
 	json_object_set_new(card, "updated_at", json_string(ts));
-	text = cp_json_dumps(card, 0);
+	text = dump(g, card);
 	cp_json_num(card, "score", &score);
 	cp_db_bind_text(g->upd, 1, cp_json_str(card, "id"));
 	sqlite3_bind_int64(g->upd, 2, cp_json_int(old, "version", 1));
@@ -985,7 +1045,7 @@ int cp_card_store(cp_cardgen *g, json_t *draft, const char *actor, bool dry,
 			return insert(g, draft, actor, ts, text);
 		json_object_set_new(draft, "created_at", json_string(ts));
 		json_object_set_new(draft, "updated_at", json_string(ts));
-		*text = cp_json_dumps(draft, 0);
+		*text = dump(g, draft);
 		return 0;
 	}
 	snprintf(status, 32, "%s", cp_db_col_text(g->sel, 0));
@@ -1019,7 +1079,7 @@ int cp_card_store(cp_cardgen *g, json_t *draft, const char *actor, bool dry,
 	*outcome = CP_CARD_UPDATED;
 	if (dry) {
 		json_object_set_new(card, "updated_at", json_string(ts));
-		*text = cp_json_dumps(card, 0);
+		*text = dump(g, card);
 	} else {
 		rc = update(g, old, card, actor, ts, text);
 	}

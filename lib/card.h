@@ -43,13 +43,26 @@ int cp_cardgen_new(sqlite3 *db, const cp_user *me, cp_cardgen **out);
 void cp_cardgen_free(cp_cardgen *g);
 
 /*
+ * An opportunity from its raw line, its "inputs" left undecoded (raw):
+ * they go into the card as they came.  NULL with a reason in err when
+ * the line is not a JSON object.
+ */
+typedef struct cp_cardraw {
+	const char *inputs;          /* NULL when absent */
+	size_t inputs_len;
+} cp_cardraw;
+json_t *cp_card_parse(const char *line, size_t len, cp_cardraw *raw,
+    char *err, size_t errlen);
+
+/*
  * Check an opportunity record (type, tenant = the caller's, a live
  * account of that tenant, a known playbook, six factors, evidence with a
  * URL and a quote) and build the card draft: a new reference, or NULL
- * with the reason in err.
+ * with the reason in err.  raw (may be NULL) is what cp_card_parse kept
+ * of the same record; it must stay valid until the draft is stored.
  */
-json_t *cp_card_draft(cp_cardgen *g, const json_t *opp, char *err,
-    size_t errlen);
+json_t *cp_card_draft(cp_cardgen *g, const json_t *opp,
+    const cp_cardraw *raw, char *err, size_t errlen);
 
 /* The facts a narrative may use, as one text: names, numbers, quotes,
  * dates of the draft (for cp_factcheck). Caller frees. */
