@@ -17,6 +17,7 @@ unset CLIENTPULSE_AS CLIENTPULSE_TENANT CLIENTPULSE_NOW
 # bench_state: tenant acme, AMs am1..am5, the corpus's accounts, the
 # example playbooks and assets (also used by bench-card.sh)
 bench_state() {
+	rm -f "$CLIENTPULSE_DB" "$CLIENTPULSE_DB-wal" "$CLIENTPULSE_DB-shm"
 	cp-init --tenant acme -q
 	for u in am1 am2 am3 am4 am5; do cp-user add "$u" --role am -q; done
 	jq -c '.owner = "am\((.id | ltrimstr("acc-") | tonumber) % 5 + 1)"' \
