@@ -29,8 +29,8 @@ static long week_of(long t) { return t >= 0 ? t / WEEK : -((-t + WEEK - 1) / WEE
 struct cp_dedupe {
 	sqlite3 *db;
 	cp_dedupe_opts o;
-	sqlite3_stmt *seen, *exact, *band, *fp, *events, *cl_get, *cl_new,
-	    *cl_upd, *sig_ins, *fp_ins, *band_ins, *exact_ins, *ev_ins, *surge,
+	sqlite3_stmt *seen, *band, *fp, *events, *cl_get, *cl_new,
+	    *cl_upd, *sig_ins, *fp_ins, *band_ins, *ev_ins, *surge,
 	    *upd_themes;
 };
 
@@ -52,8 +52,6 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	d->o = *o;
 	d->seen = cp_db_prepare(db, "SELECT 1 FROM signals"
 	    " WHERE tenant_id = ?1 AND id = ?2");
-	d->exact = cp_db_prepare(db, "SELECT sig FROM dedupe_exact"
-	    " WHERE tenant_id = ?1 AND week = ?3 AND key = ?2");
 	/* every band of one week in one statement: 8 seeks, one round trip */
 	{
 		strbuf sb = CP_STRBUF_INIT;
@@ -73,7 +71,8 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 		sb_free(&sb);
 	}
 	d->fp = cp_db_prepare(db, "SELECT signal_id, cluster_id, simhash,"
-	    " minhash, keys, published FROM dedupe_fingerprints WHERE sig = ?1");
+	    " minhash, keys, published, textkey FROM dedupe_fingerprints"
+	    " WHERE sig = ?1");
 	d->events = cp_db_prepare(db, "SELECT sig FROM dedupe_events"
 	    " WHERE tenant_id = ?1 AND week = ?7 AND account_id = ?2"
 	    " AND theme = ?3 AND published BETWEEN ?4 AND ?5"
@@ -94,10 +93,8 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14, ?15)");
 	d->fp_ins = cp_db_prepare(db, "INSERT INTO dedupe_fingerprints (sig,"
-	    " tenant_id, signal_id, cluster_id, simhash, minhash, keys, published)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-	d->exact_ins = cp_db_prepare(db, "INSERT OR IGNORE INTO dedupe_exact"
-	    " (tenant_id, week, key, sig) VALUES (?1, ?4, ?2, ?3)");
+	    " tenant_id, signal_id, cluster_id, simhash, minhash, keys, published,"
+	    " textkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	d->ev_ins = cp_db_prepare(db, "INSERT OR IGNORE INTO dedupe_events"
 	    " (tenant_id, week, account_id, theme, published, sig, cluster_id)"
 	    " VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6)");
@@ -112,9 +109,9 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 
 void cp_dedupe_close(cp_dedupe *d)
 {
-	sqlite3_stmt **all[] = { &d->seen, &d->exact, &d->band, &d->fp,
+	sqlite3_stmt **all[] = { &d->seen, &d->band, &d->fp,
 	    &d->events, &d->cl_get, &d->cl_new, &d->cl_upd, &d->sig_ins,
-	    &d->fp_ins, &d->band_ins, &d->exact_ins, &d->ev_ins, &d->surge,
+	    &d->fp_ins, &d->band_ins, &d->ev_ins, &d->surge,
 	    &d->upd_themes };
 	size_t i;
 
@@ -299,6 +296,7 @@ typedef struct cand {
 	uint32_t mh[CP_MH_N];
 	char *keys;
 	long published;
+	char textkey[33];
 } cand;
 
 static int load_cand(cp_dedupe *d, int64_t sig, cand *c)
@@ -323,6 +321,7 @@ static int load_cand(cp_dedupe *d, int64_t sig, cand *c)
 		memcpy(c->mh, blob, sizeof c->mh);
 	c->keys = xstrdup(cp_db_col_text(d->fp, 4));
 	c->published = (long)sqlite3_column_int64(d->fp, 5);
+	snprintf(c->textkey, sizeof c->textkey, "%s", cp_db_col_text(d->fp, 6));
 	sqlite3_reset(d->fp);
 	return 1;
 }
@@ -348,8 +347,8 @@ static void take(decision *dc, cand *c)
 
 /* Near duplicates through the bands; also remembers the nearest. */
 static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
-    uint64_t simhash, const keys *mine, long pub, decision *dc,
-    decision *nearest)
+    uint64_t simhash, const char *textkey, const keys *mine, long pub,
+    decision *dc, decision *nearest)
 {
 	int64_t seen[CP_MH_BANDS * BAND_LIMIT * 3];
 	size_t nseen = 0, i;
@@ -382,6 +381,16 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
 		if (load_cand(d, seen[i], &c) <= 0)
 			continue;
 		j = cp_minhash_sim(mh, c.mh);
+		/* the same words: an exact copy (all its bands agree, so the
+		 * band lookup finds it like any near one) */
+		if (!strcmp(textkey, c.textkey) && labs_(c.published - pub) <=
+		    d->o.window) {
+			dc->jac = 1;
+			dc->hamming = cp_hamming(simhash, c.simhash);
+			dc->how = "exact";
+			take(dc, &c);
+			return;
+		}
 		if (j > nearest->jac || !nearest->have) {
 			nearest->jac = j;
 			nearest->hamming = cp_hamming(simhash, c.simhash);
@@ -567,6 +576,7 @@ static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
 	    SQLITE_STATIC);
 	cp_db_bind_text(d->fp_ins, 7, sb_str(&x->ks));
 	sqlite3_bind_int64(d->fp_ins, 8, x->pub);
+	cp_db_bind_text(d->fp_ins, 9, x->tl ? x->textkey : NULL);
 	if ((rc = cp_db_step_done(d->db, d->fp_ins)))
 		return rc;
 	if (x->tl) {
@@ -577,12 +587,6 @@ static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
 			sqlite3_bind_int64(d->band_ins, b + 3,
 			    cp_minhash_band(x->mh, b));
 		if ((rc = cp_db_step_done(d->db, d->band_ins)))
-			return rc;
-		sqlite3_bind_int64(d->exact_ins, 1, tenant);
-		cp_db_bind_text(d->exact_ins, 2, x->textkey);
-		sqlite3_bind_int64(d->exact_ins, 3, *rowid);
-		sqlite3_bind_int64(d->exact_ins, 4, week_of(x->pub));
-		if ((rc = cp_db_step_done(d->db, d->exact_ins)))
 			return rc;
 	}
 	for (i = 0; i < x->p.n; i++) {
@@ -792,28 +796,8 @@ int cp_dedupe_apply(cp_dedupe *d, int64_t tenant, cp_dedupe_prep *x,
 
 	/* exact, then near, then event */
 	if (x->tl) {
-		long w;
-		for (w = week_of(x->pub + d->o.window); !dc.have &&
-		    w >= week_of(x->pub - d->o.window); w--) {
-			sqlite3_bind_int64(d->exact, 1, tenant);
-			cp_db_bind_text(d->exact, 2, x->textkey);
-			sqlite3_bind_int64(d->exact, 3, w);
-			if (sqlite3_step(d->exact) == SQLITE_ROW) {
-				int64_t sg = sqlite3_column_int64(d->exact, 0);
-				cand c;
-				sqlite3_reset(d->exact);
-				if (load_cand(d, sg, &c) > 0) {
-					dc.how = "exact";
-					dc.jac = 1;
-					dc.hamming = cp_hamming(x->simhash, c.simhash);
-					take(&dc, &c);
-				}
-			}
-			sqlite3_reset(d->exact);
-		}
-		if (!dc.have)
-			near(d, tenant, x->mh, x->simhash, &x->mine, x->pub, &dc,
-			    &nb);
+		near(d, tenant, x->mh, x->simhash, x->textkey, &x->mine, x->pub,
+		    &dc, &nb);
 	}
 	if (!dc.have)
 		by_event(d, tenant, &x->p, &x->mine, x->mh, x->pub, &dc);

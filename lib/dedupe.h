@@ -4,7 +4,8 @@
  *
  * For each signal, in order:
  *   seen      its id is already in signals: nothing to do (a rerun);
- *   exact     the SHA-256 of its word sequence is stored: same text;
+ *   exact     a stored signal within the window has the same word
+ *             sequence (a 128-bit hash; found through the bands);
  *   near      a stored MinHash signature shares an LSH band with its own
  *             and the estimated Jaccard similarity of their word shingles
  *             is at least the threshold (default 0.5), within the window,

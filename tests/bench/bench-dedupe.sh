@@ -29,10 +29,10 @@ PRAGMA journal_mode = WAL;
 BEGIN;
 WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < $1)
 INSERT INTO dedupe_fingerprints (sig, tenant_id, signal_id, cluster_id,
-    simhash, minhash, keys, published)
+    simhash, minhash, keys, published, textkey)
 SELECT 100000000 + x, 1, 'sig_bench' || x, 'clu_bench' || x, random(),
     randomblob(128), 'a:acc-' || printf('%04d', x % 10000) || ' m:' || (x % 997) || '000000',
-    1767225600 + abs(random() % 31536000) FROM k;
+    1767225600 + abs(random() % 31536000), hex(randomblob(16)) FROM k;
 INSERT INTO dedupe_bands (tenant_id, week, band, sig)
 SELECT 1, f.published / 604800, abs(random()) + 1, f.sig
 FROM dedupe_fingerprints f,
@@ -42,9 +42,6 @@ INSERT OR IGNORE INTO dedupe_events (tenant_id, week, account_id, theme,
     published, sig, cluster_id)
 SELECT 1, published / 604800, 'acc-' || printf('%04d', sig % 10000), 'm_and_a',
     published, sig, cluster_id FROM dedupe_fingerprints;
-INSERT OR IGNORE INTO dedupe_exact (tenant_id, week, key, sig)
-SELECT 1, published / 604800, hex(randomblob(16)), sig
-FROM dedupe_fingerprints;
 COMMIT;
 SQL
 }

@@ -45,7 +45,8 @@ CREATE TABLE clusters (
 ) STRICT, WITHOUT ROWID;
 
 -- Near-duplicate state per signal: the 64-bit SimHash (the signal's
--- fingerprint), the MinHash signature (32 little-endian uint32), the event
+-- fingerprint), the MinHash signature (32 little-endian uint32), the
+-- exact-copy key (a 128-bit hash of the word sequence), the event
 -- keys ("m:1.2e9 h:600 p:okoye d:2026-10-27 n:1.3e6 q:3 t:<job title>")
 -- and the publication time.  sig is the signals rowid (the benchmark
 -- stores fingerprints without signals rows).
@@ -57,7 +58,8 @@ CREATE TABLE dedupe_fingerprints (
 	simhash    INTEGER NOT NULL,
 	minhash    BLOB NOT NULL,
 	keys       TEXT NOT NULL DEFAULT '',
-	published  INTEGER NOT NULL
+	published  INTEGER NOT NULL,
+	textkey    TEXT                   -- exact-copy key (words, hashed)
 ) STRICT;
 
 -- The indexes below lead with week, the week of publication (seconds
@@ -75,15 +77,6 @@ CREATE TABLE dedupe_bands (
 	band      INTEGER NOT NULL,
 	sig       INTEGER NOT NULL,
 	PRIMARY KEY (tenant_id, week, band, sig)
-) STRICT, WITHOUT ROWID;
-
--- Exact duplicates: a 128-bit hash of the normalised word sequence.
-CREATE TABLE dedupe_exact (
-	tenant_id INTEGER NOT NULL,
-	week      INTEGER NOT NULL,
-	key       TEXT NOT NULL,
-	sig       INTEGER NOT NULL,
-	PRIMARY KEY (tenant_id, week, key)
 ) STRICT, WITHOUT ROWID;
 
 -- Event index for paraphrases: one row per (account, theme) of a signal;
