@@ -169,6 +169,24 @@ static char *main_text(const json_t *doc, json_t *warnings, size_t *nbad,
 	return text;
 }
 
+/* The headline repeated as the text's first line (a page without <h1>,
+ * a feed that prepends it) goes: the title travels in its own field. */
+static void drop_title(char *text, const char *title)
+{
+	size_t tl = strlen(title);
+	char *a, *b;
+
+	if (tl < 8 || strncasecmp(text, title, tl) || (text[tl] &&
+	    text[tl] != '\n'))
+		return;
+	a = text + tl;
+	while (*a == '\n')
+		a++;
+	b = text;
+	while ((*b++ = *a++))
+		;
+}
+
 static json_t *pii_json(const cp_pii_counts *c)
 {
 	return json_pack("{s:i,s:i,s:i,s:i,s:i}", "email", c->email, "phone",
@@ -203,6 +221,7 @@ json_t *cp_extract(cp_extractor *x, const json_t *doc, char *err,
 		return NULL;
 	}
 	ctitle = cp_text_clean(title, strlen(title), NULL);
+	drop_title(text, ctitle);
 	{
 		/* too little body to tell: let the title help */
 		size_t tl = strlen(text);

@@ -508,6 +508,43 @@ static const char *const chrome_lines[] = {
 	"click here", "follow us", "photo:", "image:", "foto:", NULL
 };
 
+/* Bylines in several languages: "By Jane Doe", "Von …", "Por …". */
+static const char *const byline_words[] = {
+	"by ", "von ", "por ", "par ", "di ", "door ", "autor: ", "author: ",
+	"автор: ", "від ", NULL
+};
+
+/* A short line that is only a byline or a date ("By Ray Duffy",
+ * "25 November 2026", "Updated 10:32 GMT"): page furniture when no class
+ * name said so. */
+static int byline_or_date(const char *t, size_t chars)
+{
+	int i, words = 1, digits = 0, year = 0;
+	const char *p;
+
+	if (chars > 60)
+		return 0;
+	for (i = 0; byline_words[i]; i++)
+		if (!strncasecmp(t, byline_words[i], strlen(byline_words[i])) &&
+		    !strpbrk(t, ".!?"))
+			return 1;
+	for (p = t; *p; p++) {
+		if (*p == ' ')
+			words++;
+		if (isdigit((unsigned char)*p)) {
+			digits++;
+			if (p[1] && isdigit((unsigned char)p[1]) && p[2] &&
+			    isdigit((unsigned char)p[2]) && p[3] &&
+			    isdigit((unsigned char)p[3]) &&
+			    !isdigit((unsigned char)p[4]) &&
+			    (p == t || !isdigit((unsigned char)p[-1])))
+				year = 1;
+		}
+	}
+	/* a date: a year, a few words, nothing like a sentence */
+	return year && words <= 5 && digits <= 12 && !strchr(t, '.');
+}
+
 static int chrome_line(const block *b)
 {
 	const char *t = b->text.buf ? b->text.buf : "";
@@ -520,7 +557,7 @@ static int chrome_line(const block *b)
 	for (i = 0; chrome_lines[i]; i++)
 		if (!strncasecmp(t, chrome_lines[i], strlen(chrome_lines[i])))
 			return 1;
-	return 0;
+	return byline_or_date(t, b->chars);
 }
 
 static int keep_block(const block *b, int mode)
@@ -549,7 +586,40 @@ static void emit(ctx *x, strbuf *out, int (*want)(ctx *, block *, void *),
 			continue;
 		if (out->len)
 			sb_adds(out, "\n\n");
-		sb_add(out, b->text.buf, b->text.len);
+		if (x->mode == CP_HTML_ALL || !memchr(b->text.buf, '\n',
+		    b->text.len)) {
+			sb_add(out, b->text.buf, b->text.len);
+			continue;
+		}
+		/* lines split by <br>: a byline or a date among them goes */
+		{
+			const char *l = b->text.buf, *e;
+			size_t mark = out->len;
+			for (; *l; l = *e ? e + 1 : e) {
+				char *line;
+				size_t n;
+				e = strchr(l, '\n');
+				if (!e)
+					e = l + strlen(l);
+				n = (size_t)(e - l);
+				line = xstrndup(l, n);
+				{
+					char *t = line;
+					size_t c = 0, k;
+					while (*t == ' ')
+						t++;
+					for (k = 0; t[k]; k++)
+						if (((unsigned char)t[k] & 0xC0) != 0x80)
+							c++;
+					if (!byline_or_date(t, c)) {
+						if (out->len > mark)
+							sb_addc(out, '\n');
+						sb_add(out, l, n);
+					}
+				}
+				free(line);
+			}
+		}
 	}
 }
 
