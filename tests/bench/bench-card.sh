@@ -39,8 +39,9 @@ if command -v cp-extract >/dev/null 2>&1; then
 	cp-extract "$BENCH_DIR/docs.ndjson" >"$W/signals.ndjson" 2>/dev/null
 else
 	echo "# cp-card: cp-extract not built; opportunities from bench-score's synthetic signals"
-	BENCH_DIR="$W" sh -c '. "$CP_TOP/tests/bench/bench-score.sh"' >/dev/null 2>&1
-	cp "$W/score/signals.ndjson" "$W/signals.ndjson"
+	[ -s "$BENCH_DIR/score/signals.ndjson" ] ||
+	    sh "$CP_TOP/tests/bench/bench-score.sh" >/dev/null 2>&1
+	cp "$BENCH_DIR/score/signals.ndjson" "$W/signals.ndjson"
 fi
 CLIENTPULSE_NOW=$(jq -r .fetched_at "$W/signals.ndjson" | sort | tail -1)
 export CLIENTPULSE_NOW
