@@ -514,12 +514,21 @@ static const char *const byline_words[] = {
 	"автор: ", "від ", NULL
 };
 
+/* Month names and abbreviations a dateline starts its words with. */
+static const char *const month_stems[] = {
+	"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+	"nov", "dec", "mär", "mai", "okt", "dez", "janv", "févr", "avr",
+	"juil", "août", "déc", "ene", "abr", "ago", "dic", "gen", "mag", "giu",
+	"lug", "set", "ott", "updated", "published", "aktualisiert", NULL
+};
+
 /* A short line that is only a byline or a date ("By Ray Duffy",
- * "25 November 2026", "Updated 10:32 GMT"): page furniture when no class
- * name said so. */
+ * "25 November 2026", "Updated Nov. 3, 2026 10:32"): page furniture when
+ * no class name said so.  A year must stand alone ("R-2026-04431" is a
+ * reference, not a date) beside a month name. */
 static int byline_or_date(const char *t, size_t chars)
 {
-	int i, words = 1, digits = 0, year = 0;
+	int i, words = 1, year = 0, month = 0;
 	const char *p;
 
 	if (chars > 60)
@@ -529,20 +538,22 @@ static int byline_or_date(const char *t, size_t chars)
 		    !strpbrk(t, ".!?"))
 			return 1;
 	for (p = t; *p; p++) {
+		int start = p == t || !(isalnum((unsigned char)p[-1]) ||
+		    p[-1] == '-' || p[-1] == '/' || (unsigned char)p[-1] >= 0x80);
 		if (*p == ' ')
 			words++;
-		if (isdigit((unsigned char)*p)) {
-			digits++;
-			if (p[1] && isdigit((unsigned char)p[1]) && p[2] &&
-			    isdigit((unsigned char)p[2]) && p[3] &&
-			    isdigit((unsigned char)p[3]) &&
-			    !isdigit((unsigned char)p[4]) &&
-			    (p == t || !isdigit((unsigned char)p[-1])))
-				year = 1;
-		}
+		if (start && (p[0] == '1' || p[0] == '2') &&
+		    isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+		    isdigit((unsigned char)p[3]) && !isalnum((unsigned char)p[4]) &&
+		    p[4] != '-' && p[4] != '/')
+			year = 1;
+		if (start && isalpha((unsigned char)*p))
+			for (i = 0; month_stems[i]; i++)
+				if (!strncasecmp(p, month_stems[i],
+				    strlen(month_stems[i])))
+					month = 1;
 	}
-	/* a date: a year, a few words, nothing like a sentence */
-	return year && words <= 5 && digits <= 12 && !strchr(t, '.');
+	return year && month && words <= 6;
 }
 
 static int chrome_line(const block *b)

@@ -21,7 +21,8 @@ Figures:
   cluster_pair_f1    pairs of documents in one cluster_id vs one label
   pii_recall         labelled PII strings gone from the text and counted
   false_cards        card redactions beyond the labelled cards (must be 0)
-  not_pii_kept       decoy strings that survive (no bar, should be 1.0)
+  not_pii_kept       decoy strings (order numbers, Luhn-failing digits,
+                     accession numbers) that survive; bar 0.95, ours
   boilerplate_dropped, body_kept   sentences (whitespace collapsed)
 """
 import itertools
@@ -36,6 +37,7 @@ BARS = {
     "cluster_pair_f1": 0.90,
     "pii_recall": 1.0,
     "false_cards": 0,
+    "not_pii_kept": 0.95,
     "boilerplate_dropped": 0.95,
     "body_kept": 0.95,
 }
