@@ -25,10 +25,13 @@
  * is what keeps writing flat as millions of rows accumulate; a lookup
  * visits the few weeks its window touches. */
 static long week_of(long t) { return t >= 0 ? t / WEEK : -((-t + WEEK - 1) / WEEK); }
+#define LAST_WEEK(d, pub) week_of((pub) + (d)->o.window < (d)->newest ? \
+	(pub) + (d)->o.window : (d)->newest > (pub) ? (d)->newest : (pub))
 
 struct cp_dedupe {
 	sqlite3 *db;
 	cp_dedupe_opts o;
+	long newest;                 /* latest publication stored (per run) */
 	sqlite3_stmt *seen, *band, *fp, *events, *cl_get, *cl_new,
 	    *cl_upd, *sig_ins, *fp_ins, *band_ins, *ev_ins, *surge,
 	    *upd_themes;
@@ -103,6 +106,16 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	    " AND account_id = ?2 AND theme = ?3 AND published BETWEEN ?4 AND ?5");
 	d->upd_themes = cp_db_prepare(db, "UPDATE signals SET themes = ?1"
 	    " WHERE seq = ?2");
+	/* weeks after the newest stored publication hold nothing: lookups
+	 * skip them (an in-order stream then visits two weeks, not three) */
+	{
+		sqlite3_stmt *st = cp_db_prepare(db, "SELECT max(published) FROM"
+		    " dedupe_fingerprints");
+		d->newest = sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_type(st, 0) != SQLITE_NULL ?
+		    (long)sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+	}
 	*out = d;
 	return 0;
 }
@@ -361,8 +374,7 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
 	for (b = 0; b < CP_MH_BANDS; b++)
 		sqlite3_bind_int64(d->band, b + 2, cp_minhash_band(mh, b));
 	/* newest weeks first: the nearest neighbours are usually recent */
-	for (w = week_of(pub + d->o.window); w >= week_of(pub - d->o.window);
-	    w--) {
+	for (w = LAST_WEEK(d, pub); w >= week_of(pub - d->o.window); w--) {
 		sqlite3_bind_int64(d->band, 10, w);
 		while (sqlite3_step(d->band) == SQLITE_ROW) {
 			int64_t s = sqlite3_column_int64(d->band, 0);
@@ -479,8 +491,7 @@ static void by_event(cp_dedupe *d, int64_t tenant, const pairs *p,
 	for (i = 0; i < p->n; i++) {
 	    int leadership = !strcmp(p->theme[i], "leadership_change");
 	    long w;
-	    for (w = week_of(pub + d->o.window); w >= week_of(pub - d->o.window);
-		w--) {
+	    for (w = LAST_WEEK(d, pub); w >= week_of(pub - d->o.window); w--) {
 		sqlite3_bind_int64(d->events, 1, tenant);
 		cp_db_bind_text(d->events, 2, p->acc[i]);
 		cp_db_bind_text(d->events, 3, p->theme[i]);
@@ -567,6 +578,8 @@ static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
 	if ((rc = cp_db_step_done(d->db, d->sig_ins)))
 		return rc;
 	*rowid = sqlite3_last_insert_rowid(d->db);
+	if (x->pub > d->newest)
+		d->newest = x->pub;
 	sqlite3_bind_int64(d->fp_ins, 1, *rowid);
 	sqlite3_bind_int64(d->fp_ins, 2, tenant);
 	cp_db_bind_text(d->fp_ins, 3, x->id);
