@@ -590,10 +590,19 @@ static void emit(ctx *x, strbuf *out, int (*want)(ctx *, block *, void *),
     void *arg)
 {
 	size_t i;
+	char *keep = xcalloc(x->nb + 1, 1);
 
+	for (i = 0; i < x->nb; i++)
+		keep[i] = keep_block(&x->b[i], x->mode) &&
+		    (!want || want(x, &x->b[i], arg));
+	/* a heading whose section went ("Related topics" over a dropped
+	 * list of links) goes with it */
+	for (i = 0; x->mode == CP_HTML_MAIN && i < x->nb; i++)
+		if (keep[i] && x->b[i].heading && (i + 1 >= x->nb || !keep[i + 1]))
+			keep[i] = 0;
 	for (i = 0; i < x->nb; i++) {
 		block *b = &x->b[i];
-		if (!keep_block(b, x->mode) || (want && !want(x, b, arg)))
+		if (!keep[i])
 			continue;
 		if (out->len)
 			sb_adds(out, "\n\n");
@@ -632,6 +641,7 @@ static void emit(ctx *x, strbuf *out, int (*want)(ctx *, block *, void *),
 			}
 		}
 	}
+	free(keep);
 }
 
 typedef struct sel {
