@@ -194,6 +194,7 @@ typedef struct block {
 	int heading;          /* 1..6, or 0 */
 	int item;             /* inside li */
 	xmlNode *neg;         /* innermost ancestor whose class/id says chrome */
+	int in_header;        /* inside an article's own <header> */
 } block;
 
 typedef struct cand {
@@ -214,6 +215,7 @@ typedef struct ctx {
 	size_t nc, ccap;
 	int too_deep;
 	xmlNode *neg;
+	int in_header;
 } ctx;
 
 static block *new_block(ctx *x, xmlNode *elem, int heading, int item)
@@ -231,6 +233,7 @@ static block *new_block(ctx *x, xmlNode *elem, int heading, int item)
 	b->heading = heading;
 	b->item = item;
 	b->neg = x->neg;
+	b->in_header = x->in_header;
 	return b;
 }
 
@@ -279,6 +282,17 @@ static void add_text(ctx *x, xmlNode *elem, const char *s, int in_link,
 static void walk(ctx *x, xmlNode *n, int depth, int in_link, int heading,
     int item, xmlNode *elem);
 
+static int inside_article(xmlNode *n)
+{
+	int d = 0;
+	for (n = n->parent; n && n->type == XML_ELEMENT_NODE && d < MAX_DEPTH;
+	    n = n->parent, d++)
+		if (!strcasecmp((const char *)n->name, "article") ||
+		    !strcasecmp((const char *)n->name, "main"))
+			return 1;
+	return 0;
+}
+
 static void element(ctx *x, xmlNode *c, int depth, int in_link,
     int heading, int item, xmlNode *elem)
 {
@@ -314,10 +328,24 @@ static void element(ctx *x, xmlNode *c, int depth, int in_link,
 				return;
 			neg = 1;
 		}
-		/* the site's header and footer; an article's own header holds
-		 * the headline and byline only */
-		if (!strcasecmp(name, "header") || !strcasecmp(name, "footer"))
+		/* the site's header and footer go; an article's own header
+		 * holds the headline, kicker and byline, and sometimes a
+		 * standfirst worth keeping (keep_block decides) */
+		if (!strcasecmp(name, "footer"))
 			return;
+		if (!strcasecmp(name, "header")) {
+			if (!inside_article(c))
+				return;
+			{
+				int saved = x->in_header;
+				x->in_header = 1;
+				flush(x);
+				walk(x, c, depth + 1, in_link, heading, item, c);
+				flush(x);
+				x->in_header = saved;
+			}
+			return;
+		}
 	}
 	if (kind == T_INLINE) {
 		walk(x, c, depth + 1, in_link || !strcasecmp(name, "a"), heading,
@@ -579,6 +607,15 @@ static int keep_block(const block *b, int mode)
 		return 1;
 	if (b->neg || b->heading == 1)
 		return 0;
+	/* in an article's header only a standfirst: a real sentence */
+	if (b->in_header) {
+		const char *t = b->text.buf ? b->text.buf : "";
+		size_t n = b->text.len;
+		while (n && (t[n - 1] == ' ' || t[n - 1] == '\n'))
+			n--;
+		if (b->chars < 60 || !n || !strchr(".!?\"", t[n - 1]))
+			return 0;
+	}
 	if (ld > 0.5)
 		return 0;
 	if (chrome_line(b))
@@ -653,9 +690,25 @@ static int in_sel(ctx *x, block *b, void *arg)
 {
 	sel *s = arg;
 	size_t i;
+	xmlNode *a;
+	int d = 0;
+
 	(void)x;
 	for (i = 0; i < s->n; i++)
 		if (is_descendant(b->elem, s->nodes[i]))
+			return 1;
+	if (!b->in_header)
+		return 0;
+	/* the standfirst in the header of the article the text is in */
+	for (a = b->elem; a && a->type == XML_ELEMENT_NODE && d < MAX_DEPTH;
+	    a = a->parent, d++)
+		if (!strcasecmp((const char *)a->name, "article") ||
+		    !strcasecmp((const char *)a->name, "main"))
+			break;
+	if (!a || a->type != XML_ELEMENT_NODE)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		if (is_descendant(s->nodes[i], a))
 			return 1;
 	return 0;
 }

@@ -48,6 +48,18 @@ extract() {
 	echo "$output" | jq -e '.text | contains("Smith & Co’s")'
 }
 
+@test "article structure: a standfirst stays; bylines, dates, orphan headings go" {
+	docf 1 "$FIXTURES/extract/cms.html" >in.ndjson
+	run -0 extract in.ndjson
+	assert_equal "$(echo "$output" | jq -r .text)" "Acme will close its Dayton plant next year and move production to Texas, the company said.
+
+The plant employs about 450 people, many of whom have worked there for decades, union officials said.
+
+Production will move to a newer facility near Austin, which the company bought last year.
+
+Shares rose 2% in early trading, as investors welcomed the cost savings, analysts said."
+}
+
 @test "every document field but the body passes through unchanged" {
 	doc 1 "Some text about nothing in particular." >in.ndjson
 	run -0 extract in.ndjson
