@@ -225,6 +225,7 @@ static void resp_clear(cp_http_req *r)
 	r->error_kind = CP_HTTP_OK;
 	r->error[0] = '\0';
 	r->bytes = 0;
+	sb_reset(&r->resp_headers);
 }
 
 void cp_http_req_free(cp_http_req *r)
@@ -233,6 +234,7 @@ void cp_http_req_free(cp_http_req *r)
 		return;
 	resp_clear(r);
 	sb_free(&r->resp);
+	sb_free(&r->resp_headers);
 	curl_slist_free_all(r->headers);
 	free(r->method);
 	free(r->url);
@@ -316,8 +318,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 		r->content_type = r->resp_etag = r->resp_last_modified = NULL;
 		s->date = NULL;
 		r->retry_after = -1;
+		sb_reset(&r->resp_headers);
+		if (r->keep_headers)
+			sb_add(&r->resp_headers, p, len);
 		return len;
 	}
+	if (r->keep_headers)
+		sb_add(&r->resp_headers, p, len);
 	set_header(&r->content_type, header_value(p, len, "Content-Type"));
 	set_header(&r->resp_etag, header_value(p, len, "ETag"));
 	set_header(&r->resp_last_modified, header_value(p, len,
@@ -668,40 +675,59 @@ static double start_ready(cp_http *h)
 	return next;
 }
 
-int cp_http_run(cp_http *h)
+int cp_http_step(cp_http *h, double max_wait)
 {
 	CURLMsg *m;
 	int running, left;
+	/* start what may start (after every batch of completions, so a freed
+	 * slot never waits for the next socket event) */
+	double next = start_ready(h);
+	long ms, cap = max_wait <= 0 ? 0 : (long)(max_wait * 1000);
+
+	if (!h->head && !h->active)
+		return 0;
+	ms = next < 0 ? 1000 : (long)(next * 1000) + 1;
+	if (ms > cap)
+		ms = cap;
+	if (h->active) {
+		long cms = -1;
+		curl_multi_timeout(h->multi, &cms);
+		if (cms >= 0 && cms < ms)
+			ms = cms;
+	}
+	if (curl_multi_poll(h->multi, NULL, 0, (int)ms, NULL) != CURLM_OK) {
+		cp_err("http: curl_multi_poll failed");
+		return CP_EX_SOFTWARE;
+	}
+	if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+		cp_err("http: curl_multi_perform failed");
+		return CP_EX_SOFTWARE;
+	}
+	while ((m = curl_multi_info_read(h->multi, &left)))
+		if (m->msg == CURLMSG_DONE)
+			finish(h, m->easy_handle, m->data.result);
+	return 0;
+}
+
+int cp_http_pending(const cp_http *h)
+{
+	const cp_http_req *r;
+	int n = h->active;
+
+	for (r = h->head; r; r = r->next_)
+		n++;
+	return n;
+}
+
+int cp_http_run(cp_http *h)
+{
+	int rc;
 
 	for (;;) {
-		/* start what may start (after every batch of completions, so
-		 * a freed slot never waits for the next socket event) */
-		double next = start_ready(h);
-		long ms;
-
+		if ((rc = cp_http_step(h, 1.0)))
+			return rc;
 		if (!h->head && !h->active)
 			return 0;
-		ms = next < 0 ? 1000 : (long)(next * 1000) + 1;
-		if (ms > 1000)
-			ms = 1000;
-		if (h->active) {
-			long cms = -1;
-			curl_multi_timeout(h->multi, &cms);
-			if (cms >= 0 && cms < ms)
-				ms = cms;
-		}
-		if (curl_multi_poll(h->multi, NULL, 0, (int)ms, NULL) !=
-		    CURLM_OK) {
-			cp_err("http: curl_multi_poll failed");
-			return CP_EX_SOFTWARE;
-		}
-		if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
-			cp_err("http: curl_multi_perform failed");
-			return CP_EX_SOFTWARE;
-		}
-		while ((m = curl_multi_info_read(h->multi, &left)))
-			if (m->msg == CURLMSG_DONE)
-				finish(h, m->easy_handle, m->data.result);
 	}
 }
 
@@ -736,6 +762,23 @@ bool cp_http_temporary(const cp_http_req *r)
 		return true;
 	}
 	return false;
+}
+
+char *cp_http_resp_header(const cp_http_req *r, const char *name)
+{
+	const char *p = sb_str(&r->resp_headers), *e;
+	char *v, *found = NULL;
+
+	for (; *p; p = *e ? e + 1 : e) {
+		e = strchr(p, '\n');
+		if (!e)
+			e = p + strlen(p);
+		if ((v = header_value(p, (size_t)(e - p), name))) {
+			free(found);
+			found = v;
+		}
+	}
+	return found;
 }
 
 double cp_http_parse_retry_after(const char *v, double now)

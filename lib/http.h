@@ -94,6 +94,8 @@ struct cp_http_req {
 	char *etag, *last_modified;  /* validators for a conditional GET */
 	bool allow_file;             /* file:// permitted (operator's URLs) */
 	size_t max_body;             /* 0: the client's max_body */
+	bool keep_headers;           /* keep every response header line
+	                                (resp_headers, cp_http_resp_header) */
 	cp_http_done_fn done;        /* called once, when finished */
 	void *arg;                   /* for done */
 	bool keep;                   /* the caller frees r after done */
@@ -111,6 +113,8 @@ struct cp_http_req {
 	int attempts;                /* how many were made */
 	double elapsed;              /* seconds, all attempts and waits */
 	size_t bytes;                /* body bytes of the final attempt */
+	strbuf resp_headers;         /* with keep_headers: the header lines
+	                                of the final response, as received */
 
 	/* --- private --- */
 	struct cp_http_slot *slot_;
@@ -161,6 +165,13 @@ void cp_http_add(cp_http *h, cp_http_req *r);
 /* Run until every queued request (and those added by callbacks) is
  * done.  Returns 0, or CP_EX_SOFTWARE when libcurl itself fails. */
 int cp_http_run(cp_http *h);
+/* One turn of the loop cp_http_run repeats, for a caller that keeps its
+ * own schedule: start what may start, wait at most max_wait seconds for
+ * activity, finish what completed (done callbacks run here).  Returns at
+ * once when nothing is queued or running.  0 or CP_EX_SOFTWARE. */
+int cp_http_step(cp_http *h, double max_wait);
+/* Requests queued or running (0: cp_http_run would return at once). */
+int cp_http_pending(const cp_http *h);
 /* Run one request to its end (its done callback, if any, is called);
  * the request stays the caller's.  Returns 0 for a response of any
  * status, else -1 with r->error set. */
@@ -173,6 +184,10 @@ int cp_http_classify_default(const cp_http_req *r, void *arg);
  * later might help (connect, timeout, 408/429/5xx). */
 bool cp_http_temporary(const cp_http_req *r);
 
+/* A response header of a request made with keep_headers: the value of
+ * the last line named name (case-insensitive), trimmed; a new string,
+ * or NULL when there is none. */
+char *cp_http_resp_header(const cp_http_req *r, const char *name);
 /* Retry-After value: delta-seconds or an HTTP-date, relative to now
  * (the server's Date when known, else the clock).  -1 when unparseable. */
 double cp_http_parse_retry_after(const char *v, double now);
