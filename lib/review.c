@@ -34,14 +34,13 @@ const char *cp_decision_name(cp_decision d)
 int cp_review_on_approve(sqlite3 *db, const cp_user *u, const char *actor,
     const json_t *card)
 {
-	/* issue 8 (cp-push) enqueues the playbook's CRM actions here, in
-	 * the approval's transaction, so an approved card always has its
-	 * outbox rows and a rolled-back approval never has any */
-	(void)db;
-	(void)u;
-	(void)actor;
-	(void)card;
-	return 0;
+	/* cp-push's outbox (outbox.h) enqueues the playbook's CRM actions
+	 * here, in the approval's transaction, so an approved card always
+	 * has its outbox rows and a rolled-back approval never has any */
+	int cp_outbox_on_approve(sqlite3 *, const cp_user *, const char *,
+	    const json_t *);
+
+	return cp_outbox_on_approve(db, u, actor, card);
 }
 
 /* The card as it stood when it was read inside the transaction. */
