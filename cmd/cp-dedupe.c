@@ -212,7 +212,9 @@ static int decide(state *s, item *it)
 	if (!r.seen && (r.is_new || s->updates))
 		render(s, it, &r);
 	json_decref(r.surge);
-	if (s->inbatch >= s->batch)
+	/* a batch ends at its count or when its held output reaches 8 MiB,
+	 * so memory stays bounded whatever the size of the records */
+	if (s->inbatch >= s->batch || s->out.len >= (8u << 20))
 		return flush(s);
 	return 0;
 }
