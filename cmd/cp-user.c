@@ -276,8 +276,8 @@ static int grant(const char *login, int n, char **accounts, int on)
 		cp_db_bind_text(st, 2, accounts[i]);
 		if (sqlite3_step(st) != SQLITE_ROW) {
 			sqlite3_finalize(st);
-			cp_err("no account '%s' in tenant %s", accounts[i],
-			    me.tenant);
+			/* the same words for another tenant's account */
+			cp_rbac_deny(accounts[i]);
 			bad = 1;
 			continue;
 		}
@@ -312,7 +312,7 @@ static int grant(const char *login, int n, char **accounts, int on)
 	}
 	/* the good grants stand; the bad names were reported */
 	rc = cp_db_commit(db);
-	return rc ? rc : bad ? CP_EX_DATAERR : 0;
+	return rc ? rc : bad ? CP_EX_NOPERM : 0;
 }
 
 static int list(void)

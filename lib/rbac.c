@@ -30,8 +30,10 @@ bool cp_role_parse(const char *s, cp_role *out)
 
 const char *cp_action_name(cp_action a)
 {
-	static const char *const names[] = { "read", "export", "decide",
-	    "assign", "account admin", "user admin", "audit read",
+	/* phrased to follow "role am may not …" */
+	static const char *const names[] = { "read", "export cards",
+	    "decide on cards", "assign accounts", "administer accounts",
+	    "administer users", "read the audit log",
 	    "change tenant settings", "verify the audit chain" };
 	return (unsigned)a < sizeof names / sizeof *names ? names[a] : "?";
 }

@@ -37,12 +37,20 @@ char *cp_u_casefold(const char *s)
 	return map(s, UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
 }
 
+/* Control characters (C0, DEL, C1) are shown as a space, so they count
+ * one column: a headline carrying ESC or CSI must never reach the
+ * terminal as a control sequence, and width and fit must agree. */
+static bool is_control(int32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+}
+
 static int cpwidth(int32_t cp)
 {
 	int w;
 
-	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
-		return 0;
+	if (is_control(cp))
+		return 1;
 	w = utf8proc_charwidth(cp);
 	return w < 0 ? 0 : w;
 }
@@ -61,11 +69,36 @@ int cp_u_width(const char *s)
 	return w;
 }
 
+/* Append the characters of s that fit in width columns; returns the
+ * columns used.  Controls become spaces, invalid bytes U+FFFD. */
+static int put_fitting(strbuf *out, const char *s, int width)
+{
+	size_t n = strlen(s), i = 0;
+	int used = 0;
+
+	while (i < n) {
+		int32_t cp;
+		size_t k = cp_utf8_decode(s + i, n - i, &cp);
+		int cw = cpwidth(cp);
+
+		if (used + cw > width)
+			break;
+		if (is_control(cp))
+			sb_addc(out, ' ');
+		else if (!k)
+			sb_adds(out, "\xEF\xBF\xBD");
+		else
+			sb_add(out, s + i, k);
+		used += cw;
+		i += k ? k : 1;
+	}
+	return used;
+}
+
 void cp_u_fit(strbuf *out, const char *s, int width, bool right, bool ascii)
 {
 	const char *ell = ascii ? "..." : "\xE2\x80\xA6";
-	int ellw = ascii ? 3 : 1, w = cp_u_width(s), used = 0;
-	size_t n = strlen(s), i = 0;
+	int ellw = ascii ? 3 : 1, w = cp_u_width(s), used;
 
 	if (width <= 0)
 		return;
@@ -73,34 +106,15 @@ void cp_u_fit(strbuf *out, const char *s, int width, bool right, bool ascii)
 		if (right)
 			for (; w < width; w++)
 				sb_addc(out, ' ');
-		for (; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			/* control characters would move the cursor */
-			sb_addc(out, c < 0x20 || c == 0x7f ? ' ' : (char)c);
-		}
+		used = put_fitting(out, s, width);
 		if (!right)
-			for (; w < width; w++)
+			for (; used < width; used++)
 				sb_addc(out, ' ');
 		return;
 	}
 	if (ellw > width)
 		ellw = 0, ell = "";
-	while (i < n) {
-		int32_t cp;
-		size_t k = cp_utf8_decode(s + i, n - i, &cp);
-		int cw = cpwidth(cp);
-
-		if (!k)
-			k = 1;
-		if (used + cw > width - ellw)
-			break;
-		if (cp < 0x20 || cp == 0x7f)
-			sb_addc(out, ' ');
-		else
-			sb_add(out, s + i, k);
-		used += cw;
-		i += k;
-	}
+	used = put_fitting(out, s, width - ellw);
 	sb_adds(out, ell);
 	used += ellw;
 	/* a wide character that did not fit leaves one column over */

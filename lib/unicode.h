@@ -17,7 +17,8 @@
 char *cp_u_nfc(const char *s);            /* NFC */
 char *cp_u_casefold(const char *s);       /* NFC + case folding, for matching */
 /* Columns s takes on a terminal: wide (CJK, emoji) count 2, combining
- * marks and zero-width characters 0, control characters 0. */
+ * marks and zero-width characters 0, control characters 1 (cp_u_fit
+ * shows them as a space, so they can never drive the terminal). */
 int cp_u_width(const char *s);
 /*
  * Append s to out so that it takes exactly width columns: truncated with

@@ -107,7 +107,7 @@ rehash() {
 	for who in alice vera; do
 		run cp-audit --as "$who"
 		assert_equal "$status" 77
-		assert_output --regexp "^cp-audit: permission denied: role (am|viewer) may not audit read\$"
+		assert_output --regexp "^cp-audit: permission denied: role (am|viewer) may not read the audit log\$"
 	done
 }
 

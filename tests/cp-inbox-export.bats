@@ -102,7 +102,7 @@ for row in csv.reader(data.splitlines(keepends=True), strict=True):
 	assert_equal "$status" 64
 	run cp-inbox --as vera export --csv
 	assert_equal "$status" 77
-	assert_output "cp-inbox: permission denied: role viewer may not export"
+	assert_output "cp-inbox: permission denied: role viewer may not export cards"
 	run sh -c "cp-inbox --as alice export --csv >/dev/full"
 	assert_equal "$status" 74
 }

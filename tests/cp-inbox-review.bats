@@ -301,7 +301,7 @@ $CO_COST rejected (version 2)"
 	for id in "$CO_LAY" "$NW_CFO" deadbeef; do
 		run cp-inbox --as vera approve "$id"
 		assert_equal "$status" 77
-		assert_output "cp-inbox: permission denied: role viewer may not decide"
+		assert_output "cp-inbox: permission denied: role viewer may not decide on cards"
 	done
 	assert_equal "$(db "SELECT count(*) FROM decisions")" 0
 }

@@ -80,8 +80,8 @@ load helper
 	fixture_state
 	assert_equal "$(cp-account list --json --as vera | jq -r .id)" contoso
 	run cp-user grant vera northwind nosuch
-	assert_equal "$status" 65
-	assert_output "cp-user: no account 'nosuch' in tenant acme"
+	assert_equal "$status" 77
+	assert_output "cp-user: nosuch: not found or not permitted"
 	assert_equal "$(cp-account list --json --as vera | jq -r .id | sort | tr '\n' ' ')" "contoso northwind "
 	cp-user revoke vera contoso
 	assert_equal "$(cp-account list --json --as vera | jq -r .id)" northwind
@@ -91,7 +91,8 @@ load helper
 @test "cannot grant another tenant's account" {
 	fixture_state
 	run cp-user grant alice initech
-	assert_equal "$status" 65
+	assert_equal "$status" 77
+	assert_output "cp-user: initech: not found or not permitted"
 	assert_equal "$(sqlite3 state.db "SELECT count(*) FROM account_access WHERE account_id='initech'")" 0
 }
 

@@ -97,6 +97,10 @@ static void test_unicode(void)
 	sb_reset(&sb);
 	cp_u_fit(&sb, "abcdefgh", 6, false, true);
 	is_str(sb.buf, "abc...", "fit: ASCII ellipsis");
+	sb_reset(&sb);
+	cp_u_fit(&sb, "a\x1b[31mb\xC2\x9B", 9, false, false);
+	is_str(sb.buf, "a [31mb  ", "fit: ESC and C1 CSI shown as spaces");
+	is(cp_u_width("a\x1b[31mb\xC2\x9B"), 8, "width: controls count one");
 	sb_free(&sb);
 	s = cp_u_nfc("e\xCC\x81");
 	is_str(s, "\xC3\xA9", "nfc: e + combining acute composes");
