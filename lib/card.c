@@ -19,6 +19,7 @@
 #include "strbuf.h"
 #include "template.h"
 #include "timefmt.h"
+#include "unicode.h"
 
 #define MAX_REFS 3
 #define MAX_TITLE 200
@@ -630,6 +631,24 @@ static char *dump(const cp_cardgen *g, const json_t *card)
 	return sb_detach(&sb);
 }
 
+/* Does the headline name the account?  Byte for byte first (the common
+ * case), else after NFC and case folding, so "CAFÉ CRÈME" written with
+ * combining accents still names "Café Crème". */
+static bool names_account(const char *ev, const char *name)
+{
+	char *fe, *fn;
+	bool hit;
+
+	if (strstr(ev, name))
+		return true;
+	fe = cp_u_casefold(ev);
+	fn = cp_u_casefold(name);
+	hit = *fn && strstr(fe, fn) != NULL;
+	free(fe);
+	free(fn);
+	return hit;
+}
+
 /* The theme's title, else the default one; a headline that already
  * names the account is the best title as it is. */
 static char *card_title(struct ctx *c, const char *theme)
@@ -638,7 +657,7 @@ static char *card_title(struct ctx *c, const char *theme)
 	const char *ev = fact(c, "event");
 	char *s;
 
-	if (!t && ev && strstr(ev, c->a->name))
+	if (!t && ev && names_account(ev, c->a->name))
 		s = xstrdup(ev);
 	else
 		s = render(c, t ? t : tpl_get(&c->g->tpl, "default", "title",
