@@ -1107,6 +1107,16 @@ static char *numeric_entities(const char *buf, size_t len)
 	return sb_detach(&sb);
 }
 
+/* The end of the comment opened at p, within [p, end): strstr would run
+ * past a buffer that is not NUL-terminated. */
+static const char *comment_end(const char *p, const char *end)
+{
+	for (; end - p >= 3; p++)
+		if (p[0] == '-' && p[1] == '-' && p[2] == '>')
+			return p;
+	return NULL;
+}
+
 bool cp_feed_sniff(const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + (len < 4096 ? len : 4096);
@@ -1120,7 +1130,7 @@ bool cp_feed_sniff(const char *buf, size_t len)
 			return false;
 		if (p[1] == '?' || p[1] == '!') {
 			const char *e = p[1] == '!' && end - p > 4 &&
-			    !memcmp(p, "<!--", 4) ? strstr(p, "-->") : NULL;
+			    !memcmp(p, "<!--", 4) ? comment_end(p, end) : NULL;
 			p = e ? e + 3 : memchr(p, '>', (size_t)(end - p));
 			if (!p)
 				return false;
@@ -1130,8 +1140,12 @@ bool cp_feed_sniff(const char *buf, size_t len)
 		}
 		p++;
 		{
-			size_t n = strcspn(p, " \t\r\n>/");
-			const char *c = memchr(p, ':', n);
+			size_t n = 0;
+			const char *c;
+			/* the element name, never past the end of buf */
+			while (p + n < end && p[n] && !strchr(" \t\r\n>/", p[n]))
+				n++;
+			c = memchr(p, ':', n);
 			if (c) {
 				n -= (size_t)(c + 1 - p);
 				p = c + 1;

@@ -223,7 +223,8 @@ char *cp_url_canonical(const char *url)
 	s = s ? s + 1 : u.authority;
 	for (; *s; s++)
 		sb_addc(&auth, (char)tolower((unsigned char)*s));
-	port = strrchr(auth.buf, ':');
+	/* an empty host ("https://", "http://user@") leaves auth unallocated */
+	port = auth.buf ? strrchr(auth.buf, ':') : NULL;
 	if (port && !strchr(port, ']') &&
 	    ((!strcmp(u.scheme, "http") && !strcmp(port, ":80")) ||
 	    (!strcmp(u.scheme, "https") && !strcmp(port, ":443"))))
