@@ -48,15 +48,37 @@ static size_t resync(const char *s, size_t len, size_t pos)
 	return len;
 }
 
+/* JSON white space; strchr(" \t\r\n", c) would also match a NUL byte. */
+static bool ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Reject the text at pos (to the end of its line) with reason. */
+static void reject_at(const char *s, size_t len, size_t pos, unsigned long line,
+    const char *name, const char *reason)
+{
+	cp_line ln;
+	size_t eol = pos;
+
+	while (eol < len && s[eol] != '\n')
+		eol++;
+	ln.input = name;
+	ln.lineno = line;
+	ln.text = s + pos;
+	ln.len = eol - pos;
+	cp_reject(&ln, "%s", reason);
+}
+
 static int parse(const char *s, size_t len, const char *name, cp_record_fn fn,
     void *arg)
 {
-	size_t pos = 0, at = 0;
+	size_t pos = 0, at = 0, nelem = 0;
 	unsigned long line = 1;
-	bool array = false;
+	bool array = false, closed = false, gave_up = false;
 	int rc = 0;
 
-	while (pos < len && strchr(" \t\r\n", s[pos]))
+	while (pos < len && ws(s[pos]))
 		pos++;
 	if (pos < len && s[pos] == '[') {
 		array = true;
@@ -67,10 +89,29 @@ static int parse(const char *s, size_t len, const char *name, cp_record_fn fn,
 		json_t *rec;
 		cp_line ln;
 
-		while (pos < len && (strchr(" \t\r\n", s[pos]) ||
-		    (array && s[pos] == ',')))
+		while (pos < len && ws(s[pos]))
 			pos++;
-		if (pos >= len || (array && s[pos] == ']'))
+		/* an array is JSON too: elements separated by one comma each */
+		if (array && pos < len && s[pos] == ']') {
+			closed = true;
+			pos++;
+			break;
+		}
+		if (array && nelem > 0 && pos < len) {
+			if (s[pos] != ',') {
+				line = lines_upto(s, at, pos, line);
+				at = pos;
+				reject_at(s, len, pos, line, name,
+				    "invalid JSON: expected ',' or ']' in the array");
+				cp_err("%s: giving up on the rest of the array", name);
+				gave_up = true;
+				break;
+			}
+			pos++;
+			while (pos < len && ws(s[pos]))
+				pos++;
+		}
+		if (pos >= len)
 			break;
 		line = lines_upto(s, at, pos, line);
 		at = pos;
@@ -91,6 +132,7 @@ static int parse(const char *s, size_t len, const char *name, cp_record_fn fn,
 				cp_reject(&ln, "invalid JSON: %s", e.text);
 			if (array) {
 				cp_err("%s: giving up on the rest of the array", name);
+				gave_up = true;
 				break;
 			}
 			pos = resync(s, len, pos);
@@ -98,6 +140,7 @@ static int parse(const char *s, size_t len, const char *name, cp_record_fn fn,
 		}
 		ln.len = (size_t)e.position;
 		pos += (size_t)e.position;
+		nelem++;
 		if (!json_is_object(rec)) {
 			cp_reject(&ln, "not a JSON object");
 			json_decref(rec);
@@ -107,6 +150,17 @@ static int parse(const char *s, size_t len, const char *name, cp_record_fn fn,
 		json_decref(rec);
 		if (rc)
 			break;
+	}
+	if (!rc && array && !gave_up) {
+		/* "[" without its "]", or more after it: not a JSON array */
+		while (closed && pos < len && ws(s[pos]))
+			pos++;
+		if (!closed || pos < len) {
+			line = lines_upto(s, at, pos < len ? pos : len, line);
+			reject_at(s, len, pos < len ? pos : len, line, name, !closed ?
+			    "invalid JSON: the array is not closed with ']'" :
+			    "invalid JSON: text after the array");
+		}
 	}
 	return rc;
 }
