@@ -1046,8 +1046,11 @@ static const char *declared_encoding(const char *buf, size_t len, char *out,
 	if (p >= end || (*p != '"' && *p != '\''))
 		return NULL;
 	p++;
-	n = strcspn(p, "\"'");
-	if (n == 0 || n >= outlen || p + n > end)
+	/* the closing quote, before the '>' (strcspn would run past a
+	 * buffer that is not NUL-terminated) */
+	for (n = 0; p + n < end && p[n] != '"' && p[n] != '\''; n++)
+		;
+	if (n == 0 || n >= outlen || p + n >= end)
 		return NULL;
 	memcpy(out, p, n);
 	out[n] = '\0';
