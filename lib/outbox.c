@@ -483,13 +483,37 @@ int cp_outbox_get_id(sqlite3 *db, int64_t row_id, cp_outbox_row *out)
 	return get_where(db, "?1 = ?1 AND o.id = ?2", 0, NULL, row_id, out);
 }
 
+int cp_outbox_list(sqlite3 *db, int64_t tenant_id, const char *state,
+    bool scoped, cp_outbox_row_fn fn, void *arg)
+{
+	sqlite3_stmt *st = cp_db_prepare(db, "SELECT " ROW_COLUMNS
+	    " WHERE o.tenant_id = ?1 AND (?2 IS NULL OR o.state = ?2)"
+	    " AND (?3 = 0 OR o.account_id IN (SELECT account_id FROM temp.scope))"
+	    " ORDER BY o.id");
+	int rc = 0, s;
+
+	sqlite3_bind_int64(st, 1, tenant_id);
+	cp_db_bind_text(st, 2, state);
+	sqlite3_bind_int(st, 3, scoped);
+	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		cp_outbox_row r;
+		row_read(st, &r);
+		rc = fn(&r, arg);
+		cp_outbox_row_free(&r);
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = cp_db_error(db, "list push outbox");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* ---- claiming ------------------------------------------------------------ */
 
 int cp_outbox_claim(sqlite3 *db, int64_t tenant_id, unsigned mask,
     bool only, int64_t *cursor, int max, cp_outbox_row **rows, int *n)
 {
 	sqlite3_stmt *sel, *upd;
-	char now[CP_TIME_MAX];
+	char now[CP_TIME_MAX], *sql;
 	cp_outbox_row *v = NULL;
 	int cap = 0, rc;
 
@@ -498,13 +522,15 @@ int cp_outbox_claim(sqlite3 *db, int64_t tenant_id, unsigned mask,
 	if ((rc = cp_db_begin(db)))
 		return rc;
 	cp_time_format(cp_now(), now);
-	sel = cp_db_prepare(db, "SELECT " ROW_COLUMNS
+	sql = xasprintf("SELECT " ROW_COLUMNS
 	    " WHERE o.tenant_id = ?1 AND o.id > ?2"
 	    " AND (o.state = 'queued' OR (o.state = 'retry_wait'"
 	    "      AND o.next_attempt_at <= ?3))"
-	    " AND (" TARGET_BIT_SQL " & ?4) <> 0"
-	    " AND (?5 = 0 OR o.card_id IN (SELECT card_id FROM temp.push_only))"
-	    " ORDER BY o.id LIMIT ?6");
+	    " AND (" TARGET_BIT_SQL " & ?4) <> 0 %s"
+	    " ORDER BY o.id LIMIT ?6", only ? "AND ?5 = 1 AND o.card_id IN"
+	    " (SELECT card_id FROM temp.push_only)" : "AND ?5 = 0");
+	sel = cp_db_prepare(db, sql);
+	free(sql);
 	sqlite3_bind_int64(sel, 1, tenant_id);
 	sqlite3_bind_int64(sel, 2, *cursor);
 	cp_db_bind_text(sel, 3, now);

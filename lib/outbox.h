@@ -131,6 +131,15 @@ int cp_outbox_get(sqlite3 *db, int64_t tenant_id, const char *id_or_key,
 int cp_outbox_get_id(sqlite3 *db, int64_t row_id, cp_outbox_row *out);
 
 /*
+ * Call fn for each row of the tenant, oldest first: in state (NULL: any),
+ * and with scoped, only those of accounts in temp.scope (rbac.h).  fn's
+ * non-zero return stops the walk and is returned.
+ */
+typedef int (*cp_outbox_row_fn)(const cp_outbox_row *r, void *arg);
+int cp_outbox_list(sqlite3 *db, int64_t tenant_id, const char *state,
+    bool scoped, cp_outbox_row_fn fn, void *arg);
+
+/*
  * Claim due rows: 'queued' ones and 'retry_wait' ones whose time has
  * come, of the targets in mask, with id > *cursor, at most max, oldest
  * first; each is set to 'sending' (version + 1, sent_at now) and the
