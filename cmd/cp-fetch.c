@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,7 +562,10 @@ static void plan_files(const char *path)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		if (!stat(names[i], &st) && S_ISREG(st.st_mode)) {
+		/* lstat: a symbolic link in the directory is not followed (a
+		 * drop folder others can write to must not turn the state
+		 * file or the credentials into documents) */
+		if (!lstat(names[i], &st) && S_ISREG(st.st_mode)) {
 			abs = realpath(names[i], NULL);
 			plan_adhoc(K_FILE, abs ? abs : names[i]);
 			free(abs);
@@ -1407,14 +1411,26 @@ static const char *accept_of(enum kind k)
 /* A local file, read as the HTTP layer would read it (size limit). */
 static void process_file(struct source *s, size_t max)
 {
-	FILE *fp = fopen(s->url, "rb");
+	/* O_NONBLOCK: opening a FIFO nobody writes to must not hang; only
+	 * a regular file is read (not a FIFO, a device, /dev/zero) */
+	int fd = open(s->url, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *fp = NULL;
 	strbuf sb = CP_STRBUF_INIT;
 	char buf[65536];
 	size_t n;
 
 	s->main_done = true;
-	if (!fp) {
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+		close(fd);
+		source_fail(s, 2, "not a regular file");
+		finalize(s);
+		return;
+	}
+	if (fd < 0 || !(fp = fdopen(fd, "rb"))) {
 		source_fail(s, 2, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		finalize(s);
 		return;
 	}
