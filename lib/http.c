@@ -49,7 +49,9 @@ struct cp_http {
 	CURLM *multi;
 	cp_http_req *head, *tail;   /* the queue */
 	int active;
-	struct host *hosts;
+	/* one allocation per host: a transfer in flight keeps a pointer to
+	 * its host (cp_http_slot.host), which must survive new hosts */
+	struct host **hosts;
 	size_t nhosts;
 	sqlite3 *db;
 	uint64_t rng;
@@ -142,8 +144,10 @@ void cp_http_free(cp_http *h)
 			cp_http_req_free(r);
 	}
 	curl_multi_cleanup(h->multi);
-	for (i = 0; i < h->nhosts; i++)
-		free(h->hosts[i].name);
+	for (i = 0; i < h->nhosts; i++) {
+		free(h->hosts[i]->name);
+		free(h->hosts[i]);
+	}
 	free(h->hosts);
 	free(h);
 }
@@ -154,11 +158,10 @@ static struct host *host_get(cp_http *h, const char *name)
 	struct host *e;
 
 	for (i = 0; i < h->nhosts; i++)
-		if (!strcmp(h->hosts[i].name, name))
-			return &h->hosts[i];
+		if (!strcmp(h->hosts[i]->name, name))
+			return h->hosts[i];
 	h->hosts = xrealloc(h->hosts, (h->nhosts + 1) * sizeof *h->hosts);
-	e = &h->hosts[h->nhosts++];
-	memset(e, 0, sizeof *e);
+	e = h->hosts[h->nhosts++] = xcalloc(1, sizeof *e);
 	e->name = xstrdup(name);
 	return e;
 }
