@@ -90,6 +90,10 @@ replay() {
 	replay fuzz_import
 }
 
+@test "fuzz regress: cp-search queries against FTS5 (fuzz_search)" {
+	replay fuzz_search
+}
+
 @test "fuzz regress: HTML to text (fuzz_html)" {
 	replay fuzz_html
 }
@@ -110,7 +114,7 @@ replay() {
 		replay "$name"
 		n=$((n + 1))
 	done
-	[ "$n" -ge 11 ]
+	[ "$n" -ge 12 ]
 	measure "fuzz corpora: $n targets, $(find "$CP_TOP"/tests/fuzz/corpus \
 	    "$CP_TOP"/tests/fuzz/regress -type f 2>/dev/null | wc -l | tr -d ' ') inputs replayed"
 }
