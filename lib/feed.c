@@ -409,14 +409,17 @@ static bool iso_date(const char *s, time_t *out)
 	long off = 0;
 	const char *p = s;
 	size_t k;
+	int used = 0;
 
 	memset(&tm, 0, sizeof tm);
-	if (sscanf(p, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3
-	    || !isdigit((unsigned char)p[3]) || p[4] != '-')
+	if (sscanf(p, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &used) != 3 || !isdigit((unsigned char)p[3]) || p[4] != '-')
 		return false;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
-	p += 10;
+	/* what the date took: "2026-1-5" is 8 bytes, not 10 (p += 10 ran
+	 * past the end of a short string) */
+	p += used;
 	if (*p == 'T' || *p == 't' || *p == ' ') {
 		if ((k = parse_clock(p + 1, &tm)))
 			p += 1 + k;
