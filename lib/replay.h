@@ -63,7 +63,8 @@ typedef struct cp_replay {
  */
 int cp_replay_docs(sqlite3 *db, int64_t tenant_id, int docs_fd, long ndocs,
     const cp_runopts *o, cp_replay *r);
-/* true when every stage of the replay exited 0 */
+/* true when every stage of the replay exited 0 (or 65: some records
+ * rejected, the rest carried) */
 bool cp_replay_ok(const cp_replay *r);
 void cp_replay_free(cp_replay *r);
 
