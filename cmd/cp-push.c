@@ -286,14 +286,9 @@ static int run(cp_crm_opts *o)
 	o->emit = emit;
 	if ((rc = cp_crm_open(db, o, &c)))
 		return rc;
-	if (!cp_crm_targets(c) && !o->targets &&
-	    !cp_conf("push.targets", NULL, NULL)) {
-		char *stored = cp_db_setting(db, "push.targets");
-		if (!stored)
-			cp_warn("no push targets: set push.targets (hubspot, "
-			    "salesforce, webhook, file) in the configuration");
-		free(stored);
-	}
+	if (!o->targets && !cp_outbox_active_targets(db))
+		cp_warn("no push targets: set push.targets (hubspot, "
+		    "salesforce, webhook, file) in the configuration");
 	rc = cp_crm_push(c, &st);
 	cp_info("%d done, %d failed, %d waiting, %d not attempted; %d "
 	    "requests, %d looked up (%d found), %d recovered, %d enqueued "
@@ -336,9 +331,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TARGET:
 			if (!cp_outbox_parse_targets(optarg, &o.targets, err,
-			    sizeof err) || !o.targets)
-				cp_usage_error(usage, "--target: %s", o.targets ?
-				    err : "no target named");
+			    sizeof err))
+				cp_usage_error(usage, "--target: %s", err);
+			if (!o.targets)
+				cp_usage_error(usage, "--target: no target named");
 			break;
 		case OPT_LIMIT:
 			o.limit = (int)strtol(optarg, &end, 10);

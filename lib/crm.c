@@ -879,7 +879,7 @@ static int flush(cp_crm *c)
 		for (i = 0; i < CP_TGT_N && !rc; i++)
 			if (a->p[i].store && !a->p[i].stored && a->p[i].id) {
 				rc = cp_outbox_link_account(c->db,
-				    c->o.me->tenant_id, a->id, a->version,
+				    c->o.me->tenant_id, a->id, &a->version,
 				    (cp_target)i, a->p[i].id, c->o.actor);
 				a->p[i].stored = true;
 			}

@@ -812,7 +812,7 @@ int cp_outbox_requeue(sqlite3 *db, const cp_outbox_row *row,
 }
 
 int cp_outbox_link_account(sqlite3 *db, int64_t tenant_id,
-    const char *account_id, int64_t acct_version, cp_target target,
+    const char *account_id, int64_t *acct_version, cp_target target,
     const char *crm_id, const char *actor)
 {
 	const char *col = target == CP_TGT_HUBSPOT ? "hubspot_id" :
@@ -831,14 +831,15 @@ int cp_outbox_link_account(sqlite3 *db, int64_t tenant_id,
 	cp_db_bind_text(st, 2, now);
 	sqlite3_bind_int64(st, 3, tenant_id);
 	cp_db_bind_text(st, 4, account_id);
-	sqlite3_bind_int64(st, 5, acct_version);
+	sqlite3_bind_int64(st, 5, *acct_version);
 	rc = cp_db_step_done(db, st);
 	sqlite3_finalize(st);
 	if (rc || sqlite3_changes(db) != 1)
 		return rc;
-	ov = json_pack("{s:n,s:I}", col, "version", (json_int_t)acct_version);
+	ov = json_pack("{s:n,s:I}", col, "version", (json_int_t)*acct_version);
 	nv = json_pack("{s:s,s:I}", col, crm_id, "version",
-	    (json_int_t)acct_version + 1);
+	    (json_int_t)*acct_version + 1);
+	++*acct_version;
 	rc = cp_audit(db, tenant_id, actor, "account.link", "account",
 	    account_id, ov, nv, "found by domain in the CRM");
 	json_decref(ov);

@@ -202,12 +202,12 @@ int cp_outbox_card_check(sqlite3 *db, int64_t tenant_id,
 
 /*
  * Store the CRM id found for an account (accounts.hubspot_id or
- * salesforce_id), version-checked against acct_version (a changed
- * account is left alone: the id is found again next time), audited
- * account.link.  Inside a write transaction.
+ * salesforce_id), version-checked against *acct_version (a changed
+ * account is left alone: the id is found again next time; a stored one
+ * moves *acct_version on), audited account.link.  Inside a write transaction.
  */
 int cp_outbox_link_account(sqlite3 *db, int64_t tenant_id,
-    const char *account_id, int64_t acct_version, cp_target target,
+    const char *account_id, int64_t *acct_version, cp_target target,
     const char *crm_id, const char *actor);
 
 /* Holds: a target stopped until a time (daily limits).  get returns

@@ -48,7 +48,10 @@ Control (no authentication; tests only):
                    (validation error), sf_limit (403
                    REQUEST_LIMIT_EXCEEDED), limit_low (answer normally
                    with api-usage at 99%)
-    POST /_config  {"search_lag": S, "api_limit": M}
+    POST /_config  {"search_lag": S, "api_limit": M, "delay": S}
+                   (search_lag: objects appear in searches only S seconds
+                   after creation, as HubSpot's index trails; delay: every
+                   answer waits S seconds)
     POST /_reset   forget objects, deliveries, requests and faults
     GET  /_state   everything created, deliveries and the request log
 """
@@ -109,7 +112,7 @@ def fresh():
     return {"companies": {}, "hs": {"notes": {}, "tasks": {}, "deals": {}},
             "accounts": {}, "sf": {"Task": {}, "Opportunity": {}, "Note": {}},
             "deliveries": [], "requests": [], "faults": [], "seq": 100,
-            "config": {"search_lag": 0.0, "api_limit": 15000},
+            "config": {"search_lag": 0.0, "api_limit": 15000, "delay": 0},
             "api_used": 0, "created_at": {}}
 
 
@@ -135,6 +138,9 @@ class Reset(Exception):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body in one segment: no Nagle / delayed-ACK stalls
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16
 
     def log_message(self, *a):
         pass
@@ -312,6 +318,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.extra["Sforce-Limit-Info"] = "api-usage=%d/%d" % (
                     used, S["config"]["api_limit"])
             status, obj = self.route(method, u, body)
+        if S["config"].get("delay"):
+            time.sleep(float(S["config"]["delay"]))
         if f and f["fault"] == "stall":
             time.sleep(float(f.get("stall", 3)))
         if f and f["fault"] == "reset_after":
@@ -369,9 +377,9 @@ class Handler(BaseHTTPRequestHandler):
                 S["config"].update(body or {})
                 self.send(200, {"ok": True})
             elif path == "/_reset":
-                keep = (S["companies"], S["accounts"])
+                keep = (S["companies"], S["accounts"], S["config"])
                 S = fresh()
-                S["companies"], S["accounts"] = keep
+                S["companies"], S["accounts"], S["config"] = keep
                 self.send(200, {"ok": True})
             elif path == "/_state":
                 self.send(200, {"hubspot": {t: list(v.values()) for t, v in
@@ -654,6 +662,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    ThreadingHTTPServer.request_queue_size = 256
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     tmp = PORTFILE + ".tmp"
