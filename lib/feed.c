@@ -1164,6 +1164,43 @@ bool cp_feed_sniff(const char *buf, size_t len)
 	return false;
 }
 
+/* A field that is not UTF-8 (libxml2 recovering from a charset it cannot
+ * convert hands the bytes on as they were) gets its bad bytes replaced,
+ * so every string of a cp_feed is UTF-8, as feed.h promises. */
+static void repair(char **s, size_t *nbad)
+{
+	char *r;
+	size_t k = 0;
+
+	if (!*s || cp_utf8_valid(*s, strlen(*s)))
+		return;
+	r = cp_utf8_repair(*s, strlen(*s), &k);
+	free(*s);
+	*s = r;
+	*nbad += k;
+}
+
+static void repair_fields(cp_feed *f)
+{
+	size_t i, j, n = 0;
+
+	repair(&f->title, &n);
+	repair(&f->link, &n);
+	for (i = 0; i < f->nitems; i++) {
+		cp_feed_item *it = &f->items[i];
+		repair(&it->title, &n);
+		repair(&it->link, &n);
+		repair(&it->guid, &n);
+		repair(&it->published_raw, &n);
+		repair(&it->description, &n);
+		repair(&it->content, &n);
+		repair(&it->author, &n);
+		for (j = 0; j < it->ncategories; j++)
+			repair(&it->categories[j], &n);
+	}
+	f->bad_bytes += n;
+}
+
 int cp_feed_parse(const char *buf, size_t len, const char *url,
     const char *charset, cp_feed *out)
 {
@@ -1266,6 +1303,7 @@ int cp_feed_parse(const char *buf, size_t len, const char *url,
 	}
 	find_items(doc, root, out, 0);
 	xmlFreeDoc(doc);
+	repair_fields(out);
 	return rc;
 }
 
