@@ -10,19 +10,18 @@
 
 #include "config.h"
 #include "data.h"
+#include "dataconf.h"
 #include "exitcode.h"
 #include "log.h"
 #include "mem.h"
 #include "strbuf.h"
 
-struct kv {
-	char *key;
-	char *val;
-};
-
+/*
+ * Both files use the data-file syntax of dataconf.h, parsed by the same
+ * code as scoring.conf and reliability.conf: one format, one parser.
+ */
 struct kvfile {
-	struct kv *v;
-	int n, cap;
+	cp_dconf d;
 	bool loaded;
 };
 
@@ -30,96 +29,40 @@ static struct kvfile conf, creds;
 static char *creds_path;
 static int creds_status;   /* outcome of loading the credentials file */
 
-static void kv_add(struct kvfile *f, const char *key, const char *val)
-{
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 16;
-		f->v = xrealloc(f->v, (size_t)f->cap * sizeof *f->v);
-	}
-	f->v[f->n].key = xstrdup(key);
-	f->v[f->n].val = xstrdup(val);
-	f->n++;
-}
-
 static void kv_free(struct kvfile *f)
 {
-	int i;
+	size_t i;
 
-	for (i = 0; i < f->n; i++) {
-		free(f->v[i].key);
-		/* a secret may sit here: wipe it before it goes back to malloc */
-		memset(f->v[i].val, 0, strlen(f->v[i].val));
-		free(f->v[i].val);
-	}
-	free(f->v);
+	/* a secret may sit here: wipe it before it goes back to malloc */
+	for (i = 0; i < f->d.n; i++)
+		memset(f->d.v[i].val, 0, strlen(f->d.v[i].val));
+	if (f->d.text)
+		memset(f->d.text, 0, f->d.len);
+	cp_dconf_free(&f->d);
 	memset(f, 0, sizeof *f);
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/* Parse "key = value" lines with [section] headers into f. */
+/* Read the whole stream and parse it into f. */
 static int kv_parse(struct kvfile *f, FILE *fp, const char *path)
 {
-	char *line = NULL, section[128] = "";
-	size_t cap = 0;
-	unsigned long lineno = 0;
-	int rc = 0;
+	strbuf sb = CP_STRBUF_INIT;
+	char chunk[4096];
+	size_t n;
+	int rc;
 
-	while (getline(&line, &cap, fp) != -1) {
-		char *s = trim(line), *eq, *key, *val;
-		char full[384];
-
-		lineno++;
-		if (!*s || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-			if (!end || end[1] || end - s - 1 >= (long)sizeof section) {
-				cp_err("%s:%lu: bad section header", path, lineno);
-				rc = CP_EX_CONFIG;
-				continue;
-			}
-			*end = '\0';
-			snprintf(section, sizeof section, "%s", trim(s + 1));
-			continue;
-		}
-		if (!(eq = strchr(s, '='))) {
-			cp_err("%s:%lu: expected \"key = value\"", path, lineno);
-			rc = CP_EX_CONFIG;
-			continue;
-		}
-		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
-		if (!*key || strlen(key) > 200) {
-			cp_err("%s:%lu: bad key", path, lineno);
-			rc = CP_EX_CONFIG;
-			continue;
-		}
-		if (*val == '"' && strlen(val) >= 2 && val[strlen(val) - 1] == '"') {
-			val[strlen(val) - 1] = '\0';
-			val++;
-		}
-		if (*section)
-			snprintf(full, sizeof full, "%s.%s", section, key);
-		else
-			snprintf(full, sizeof full, "%s", key);
-		kv_add(f, full, val);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		sb_add(&sb, chunk, n);
+	memset(chunk, 0, sizeof chunk);
+	if (ferror(fp)) {
+		cp_err("%s: read error", path);
+		rc = CP_EX_CONFIG;
+		memset(&f->d, 0, sizeof f->d);
+	} else {
+		rc = cp_dconf_parse(sb_str(&sb), sb.len, path, &f->d);
 	}
-	if (line) {
-		memset(line, 0, cap);
-		free(line);
-	}
+	if (sb.buf)
+		memset(sb.buf, 0, sb.len);
+	sb_free(&sb);
 	f->loaded = true;
 	return rc;
 }
@@ -182,14 +125,8 @@ void cp_config_free(void)
 
 static const char *kv_get(const struct kvfile *f, const char *key)
 {
-	int i;
-	const char *v = NULL;
-
 	/* the last assignment wins, as in a shell */
-	for (i = 0; i < f->n; i++)
-		if (strcmp(f->v[i].key, key) == 0)
-			v = f->v[i].val;
-	return v;
+	return f->d.n ? cp_dconf_get(&f->d, key) : NULL;
 }
 
 const char *cp_config_get(const char *key)
@@ -201,14 +138,15 @@ const char *cp_config_get(const char *key)
 
 int cp_config_getall(const char *key, const char **out, int max)
 {
-	int i, n = 0;
+	size_t i;
+	int n = 0;
 
 	if (!conf.loaded)
 		cp_config_load(NULL);
-	for (i = 0; i < conf.n; i++)
-		if (strcmp(conf.v[i].key, key) == 0) {
+	for (i = 0; i < conf.d.n; i++)
+		if (strcmp(conf.d.v[i].key, key) == 0) {
 			if (n < max)
-				out[n] = conf.v[i].val;
+				out[n] = conf.d.v[i].val;
 			n++;
 		}
 	return n;

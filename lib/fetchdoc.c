@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "dataconf.h"
 #include "exitcode.h"
 #include "fetchdoc.h"
 #include "fetchurl.h"
@@ -23,101 +24,51 @@ static struct {
 	int loaded;
 } rel = { 0.95, 0.85, 0.70, 0.70, 0.50, 0.50, NULL, 0, 0 };
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-static int set_value(const char *origin, unsigned line, const char *key,
-    const char *val)
+/* reliability.conf through the shared data-file parser (dataconf.h):
+ * [reliability] values by source kind, [newswire] hosts. */
+int cp_reliability_load(void)
 {
 	static const char *const names[] = { "sec", "newswire", "news",
 		"jobs", "web", "file", NULL };
 	double *slots[] = { &rel.sec, &rel.newswire, &rel.news, &rel.jobs,
 		&rel.web, &rel.file };
-	char *end;
-	double v;
-	int i;
-
-	for (i = 0; names[i]; i++)
-		if (!strcmp(key, names[i]))
-			break;
-	if (!names[i]) {
-		cp_err("%s:%u: unknown key reliability.%s", origin, line, key);
-		return CP_EX_CONFIG;
-	}
-	v = strtod(val, &end);
-	if (end == val || *trim(end) || v < 0 || v > 1) {
-		cp_err("%s:%u: reliability.%s: expected a number from 0 to 1",
-		    origin, line, key);
-		return CP_EX_CONFIG;
-	}
-	*slots[i] = v;
-	return 0;
-}
-
-static void add_hosts(const char *val)
-{
-	char *copy = xstrdup(val), *tok, *save = NULL;
-
-	for (tok = strtok_r(copy, " \t,", &save); tok;
-	    tok = strtok_r(NULL, " \t,", &save)) {
-		rel.hosts = xrealloc(rel.hosts, (rel.nhosts + 1) *
-		    sizeof *rel.hosts);
-		rel.hosts[rel.nhosts++] = xstrdup(tok);
-	}
-	free(copy);
-}
-
-int cp_reliability_load(void)
-{
-	size_t len;
-	char *origin = NULL, *text, *line, *save = NULL;
-	char section[64] = "";
-	unsigned ln = 0;
-	int rc = 0;
+	cp_dconf c;
+	const char *hosts;
+	size_t i = 0;
+	long k;
+	int rc;
 
 	if (rel.loaded)
 		return 0;
 	rel.loaded = 1;
-	if (!(text = cp_data_load("reliability.conf", &len, &origin)))
-		return CP_EX_CONFIG;
-	/* strtok_r skips empty lines, so count newlines by hand */
-	for (line = text; line && !rc; line = save) {
-		char *eq, *s;
-		save = strchr(line, '\n');
-		if (save)
-			*save++ = '\0';
-		ln++;
-		s = trim(line);
-		if (!*s || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[') {
-			snprintf(section, sizeof section, "%.*s",
-			    (int)strcspn(s + 1, "]"), s + 1);
-			continue;
-		}
-		if (!(eq = strchr(s, '='))) {
-			cp_err("%s:%u: expected key = value", origin, ln);
+	if ((rc = cp_dconf_load("reliability.conf", &c)))
+		return rc;
+	while ((k = cp_dconf_next(&c, "reliability.", &i)) >= 0) {
+		const char *key = c.v[k].key + strlen("reliability.");
+		int n;
+
+		for (n = 0; names[n] && strcmp(key, names[n]); n++)
+			;
+		if (!names[n]) {
+			cp_err("%s:%u: unknown key reliability.%s", c.origin,
+			    c.v[k].line, key);
 			rc = CP_EX_CONFIG;
-			break;
+		} else if (!cp_dconf_num(&c, c.v[k].key, 0, 1, false, slots[n])) {
+			rc = CP_EX_CONFIG;
 		}
-		*eq = '\0';
-		if (!strcmp(section, "reliability"))
-			rc = set_value(origin, ln, trim(s), trim(eq + 1));
-		else if (!strcmp(section, "newswire") &&
-		    !strcmp(trim(s), "hosts"))
-			add_hosts(trim(eq + 1));
 	}
-	free(text);
-	free(origin);
+	if ((hosts = cp_dconf_get(&c, "newswire.hosts")) != NULL) {
+		char *copy = xstrdup(hosts), *tok, *save = NULL;
+
+		for (tok = strtok_r(copy, " \t,", &save); tok;
+		    tok = strtok_r(NULL, " \t,", &save)) {
+			rel.hosts = xrealloc(rel.hosts, (rel.nhosts + 1) *
+			    sizeof *rel.hosts);
+			rel.hosts[rel.nhosts++] = xstrdup(tok);
+		}
+		free(copy);
+	}
+	cp_dconf_free(&c);
 	return rc;
 }
 
