@@ -386,6 +386,9 @@ int main(int argc, char **argv)
 	o.s.ascii = !cp_u_locale_utf8();
 	if ((rc = cp_db_open(cp_cli.db, 0, &db)))
 		return rc;
+	/* a search reads rows all over the file once: mapped pages cost no
+	 * read() each, which is most of a fresh process's time */
+	cp_db_exec(db, "PRAGMA mmap_size = 1073741824");
 	if ((rc = cp_whoami(db, cp_cli.as, cp_cli.tenant, &me)) ||
 	    (rc = cp_rbac_require(&me, CP_ACT_READ)) ||
 	    (rc = cp_rbac_load_scope(db, &me)))

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,10 +374,11 @@ void cp_hits_sort(cp_hits *h)
 		qsort(h->v, h->n, sizeof *h->v, hit_cmp);
 }
 
-/* ---- keeping the signals index up to date ----------------------------- */
+/* ---- keeping the indexes up to date ------------------------------------ */
 
 #define SYNC_KEY "search.signals_indexed"
-#define SYNC_BATCH 2000
+#define CARD_BATCH 1000
+#define SIGNAL_BATCH 2000
 
 static int64_t sync_mark(sqlite3 *db)
 {
@@ -387,9 +389,9 @@ static int64_t sync_mark(sqlite3 *db)
 	return m;
 }
 
-static int64_t max_seq(sqlite3 *db)
+static int64_t one_int(sqlite3 *db, const char *sql)
 {
-	sqlite3_stmt *st = cp_db_prepare(db, "SELECT max(seq) FROM signals");
+	sqlite3_stmt *st = cp_db_prepare(db, sql);
 	int64_t m = 0;
 
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -398,8 +400,127 @@ static int64_t max_seq(sqlite3 *db)
 	return m;
 }
 
-/* Index the next batch above the mark; *done when none is left. */
-static int sync_batch(sqlite3 *db, bool *done)
+static int64_t max_seq(sqlite3 *db)
+{
+	return one_int(db, "SELECT max(seq) FROM signals");
+}
+
+#define CARDS_KEY "search.cards_indexed"
+
+static int64_t setting_int(sqlite3 *db, const char *key)
+{
+	char *v = cp_db_setting(db, key);
+	int64_t m = v ? strtoll(v, NULL, 10) : 0;
+
+	free(v);
+	return m;
+}
+
+static int set_setting_int(sqlite3 *db, const char *key, int64_t v)
+{
+	char s[32];
+
+	snprintf(s, sizeof s, "%lld", (long long)v);
+	return cp_db_set_setting(db, key, s);
+}
+
+/* Index the cards of temp.search_batch again: out of the index (a
+ * regular FTS5 table removes by rowid), back in with their text and
+ * keys when they still exist. */
+static int reindex_batch(sqlite3 *db)
+{
+	return cp_db_exec(db,
+	    "DELETE FROM cards_fts WHERE rowid IN"
+	    " (SELECT rid FROM temp.search_batch);"
+	    "DELETE FROM search_card_keys WHERE rid IN"
+	    " (SELECT rid FROM temp.search_batch);"
+	    "INSERT INTO cards_fts(rowid, title, body, account, theme)"
+	    " SELECT rid, title, body, account, theme FROM search_card_text"
+	    " WHERE rid IN (SELECT rid FROM temp.search_batch);"
+	    "INSERT INTO search_card_keys(rid, tenant_id, account_id, created_at)"
+	    " SELECT rowid, tenant_id, account_id, created_at FROM cards"
+	    " WHERE rowid IN (SELECT rid FROM temp.search_batch);");
+}
+
+static int batch_from(sqlite3 *db, const char *select, int64_t arg,
+    int *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = cp_db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS"
+	    " search_batch(rid INTEGER PRIMARY KEY);"
+	    " DELETE FROM temp.search_batch;")))
+		return rc;
+	st = cp_db_prepare(db, select);
+	sqlite3_bind_int64(st, 1, arg);
+	sqlite3_bind_int(st, 2, CARD_BATCH);
+	rc = cp_db_step_done(db, st);
+	sqlite3_finalize(st);
+	*n = rc ? 0 : sqlite3_changes(db);
+	return rc;
+}
+
+/*
+ * The next batch of cards: those noted as changed or deleted first, then
+ * those inserted above the mark.  A deleted card's rowid can be given to
+ * a new card; its note covers that, and the mark is never left above the
+ * highest rowid, so the next new card is always above it.  *done when
+ * nothing is left.
+ */
+static int sync_cards(sqlite3 *db, bool *done)
+{
+	int64_t mark = setting_int(db, CARDS_KEY), top;
+	int n, rc;
+
+	if ((rc = batch_from(db, "INSERT INTO temp.search_batch SELECT rid"
+	    " FROM search_card_dirty WHERE rid >= ?1 ORDER BY rid LIMIT ?2",
+	    INT64_MIN, &n)))
+		return rc;
+	if (n) {
+		if ((rc = reindex_batch(db)) || (rc = cp_db_exec(db,
+		    "DELETE FROM search_card_dirty WHERE rid IN"
+		    " (SELECT rid FROM temp.search_batch)")))
+			return rc;
+		top = one_int(db, "SELECT max(rowid) FROM cards");
+		return mark > top ? set_setting_int(db, CARDS_KEY, top) : 0;
+	}
+	if ((rc = batch_from(db, "INSERT INTO temp.search_batch SELECT rowid"
+	    " FROM cards WHERE rowid > ?1 ORDER BY rowid LIMIT ?2", mark, &n)))
+		return rc;
+	if (!n) {
+		*done = true;
+		return 0;
+	}
+	if ((rc = reindex_batch(db)))
+		return rc;
+	return set_setting_int(db, CARDS_KEY,
+	    one_int(db, "SELECT max(rid) FROM temp.search_batch"));
+}
+
+/* The keys of signals (lo, hi]: one row per account named, or one with
+ * account '' for a signal naming none (or holding no valid list). */
+static int index_keys(sqlite3 *db, int64_t lo, int64_t hi)
+{
+	sqlite3_stmt *st = cp_db_prepare(db, "INSERT OR IGNORE INTO"
+	    " search_signal_keys(seq, account_id, tenant_id, published_at)"
+	    " SELECT s.seq, coalesce(j.value, ''), s.tenant_id, s.published_at"
+	    " FROM signals s LEFT JOIN json_each(CASE WHEN"
+	    "  json_valid(s.account_ids) AND json_type(s.account_ids) = 'array'"
+	    "  THEN s.account_ids ELSE '[]' END) j"
+	    " WHERE s.seq > ? AND s.seq <= ? AND (j.type IS NULL OR j.type = 'text')");
+	int rc;
+
+	sqlite3_bind_int64(st, 1, lo);
+	sqlite3_bind_int64(st, 2, hi);
+	rc = cp_db_step_done(db, st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Index the next batch of signals above the mark; *done when none is
+ * left. */
+static int sync_signals(sqlite3 *db, bool *done)
 {
 	int64_t mark = sync_mark(db), end = 0;
 	sqlite3_stmt *st;
@@ -409,7 +530,7 @@ static int sync_batch(sqlite3 *db, bool *done)
 	st = cp_db_prepare(db, "SELECT seq FROM signals WHERE seq > ?"
 	    " ORDER BY seq LIMIT 1 OFFSET ?");
 	sqlite3_bind_int64(st, 1, mark);
-	sqlite3_bind_int(st, 2, SYNC_BATCH - 1);
+	sqlite3_bind_int(st, 2, SIGNAL_BATCH - 1);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		end = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -427,6 +548,8 @@ static int sync_batch(sqlite3 *db, bool *done)
 	sqlite3_bind_int64(st, 2, end);
 	rc = cp_db_step_done(db, st);
 	sqlite3_finalize(st);
+	if (!rc)
+		rc = index_keys(db, mark, end);
 	snprintf(v, sizeof v, "%lld", (long long)end);
 	if (!rc)
 		rc = cp_db_set_setting(db, SYNC_KEY, v);
@@ -435,25 +558,41 @@ static int sync_batch(sqlite3 *db, bool *done)
 
 int cp_search_sync(sqlite3 *db, int wait_ms)
 {
-	int64_t mark = sync_mark(db), top = max_seq(db);
-	bool done = false;
+	int64_t mark = sync_mark(db), top = max_seq(db), cards;
+	bool cdone = false, sdone = false;
 	int rc = 0;
 
-	if (top <= mark)
+	{
+		sqlite3_stmt *st = cp_db_prepare(db, "SELECT"
+		    " (SELECT count(*) FROM search_card_dirty) +"
+		    " (SELECT count(*) FROM cards WHERE rowid > ?)");
+		sqlite3_bind_int64(st, 1, setting_int(db, CARDS_KEY));
+		cards = sqlite3_step(st) == SQLITE_ROW ?
+		    sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+	}
+	if (top <= mark && cards == 0)
 		return 0;
-	cp_info("indexing %lld new signals", (long long)(top - mark));
+	cp_info("indexing %lld cards and %lld signals", (long long)cards,
+	    (long long)(top > mark ? top - mark : 0));
 	/* the pipeline may hold the write lock for a while: do not wait
 	 * for it, search what is indexed */
 	sqlite3_busy_timeout(db, wait_ms);
-	while (!done && !rc) {
+	while (!(cdone && sdone) && !rc) {
 		int s = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 		if (s != SQLITE_OK) {
-			cp_info("signals index left behind (%s): the newest "
-			    "signals may be missing from the results",
+			cp_info("search index left behind (%s): the newest "
+			    "changes may be missing from the results",
 			    sqlite3_errmsg(db));
 			break;
 		}
-		if ((rc = sync_batch(db, &done))) {
+		/* one batch a transaction: a writer waiting for the lock
+		 * waits for one batch, not for all of them */
+		if (!cdone)
+			rc = sync_cards(db, &cdone);
+		else
+			rc = sync_signals(db, &sdone);
+		if (rc) {
 			cp_db_rollback(db);
 			break;
 		}
@@ -466,24 +605,30 @@ int cp_search_sync(sqlite3 *db, int wait_ms)
 
 int cp_search_reindex(sqlite3 *db)
 {
-	char v[32];
 	int rc;
 
+	/* everything noted and unmarked, then caught up as usual */
 	if ((rc = cp_db_begin(db)))
 		return rc;
-	snprintf(v, sizeof v, "%lld", (long long)max_seq(db));
 	if ((rc = cp_db_exec(db,
-	    "INSERT INTO cards_fts(cards_fts) VALUES ('rebuild');"
-	    "INSERT INTO signals_fts(signals_fts) VALUES ('rebuild');")) ||
-	    (rc = cp_db_set_setting(db, SYNC_KEY, v)) ||
-	    (rc = cp_db_exec(db, "DELETE FROM search_vectors WHERE"
+	    "DELETE FROM cards_fts;"
+	    "DELETE FROM search_card_keys;"
+	    "DELETE FROM search_card_dirty;"
+	    "DELETE FROM settings WHERE key = '" CARDS_KEY "';"
+	    "INSERT INTO signals_fts(signals_fts) VALUES ('delete-all');"
+	    "DELETE FROM search_signal_keys;"
+	    "DELETE FROM settings WHERE key = '" SYNC_KEY "';"
+	    "DELETE FROM search_vectors WHERE"
 	    " (kind = 'card' AND rid NOT IN (SELECT rowid FROM cards)) OR"
 	    " (kind = 'signal' AND rid NOT IN (SELECT seq FROM signals)) OR"
 	    " (kind = 'asset' AND rid NOT IN (SELECT seq FROM assets))"))) {
 		cp_db_rollback(db);
 		return rc;
 	}
-	return cp_db_commit(db);
+	if ((rc = cp_db_commit(db)))
+		return rc;
+	return cp_search_sync(db, (int)cp_conf_long("db.busy_timeout", NULL,
+	    60000));
 }
 
 /* ---- full-text queries ------------------------------------------------ */
@@ -502,9 +647,10 @@ static char *kind_sql(int kind, const cp_search_opts *o)
 	sb_adds(&sb, "SELECT rid, r, ver FROM (SELECT f.rowid AS rid, ");
 	switch (kind) {
 	case CP_SK_CARD:
+		/* the keys, not the cards: a page per hundred matches */
 		sb_adds(&sb, "bm25(cards_fts, 4.0, 1.0, 3.0, 2.0) AS r,"
-		    " c.version AS ver FROM cards_fts f"
-		    " CROSS JOIN cards c ON c.rowid = f.rowid"
+		    " 0 AS ver FROM cards_fts f"
+		    " CROSS JOIN search_card_keys c ON c.rid = f.rowid"
 		    " WHERE cards_fts MATCH :q AND c.tenant_id = :tenant"
 		    " AND c.account_id IN (SELECT account_id FROM temp.scope)");
 		if (o->account)
@@ -515,18 +661,19 @@ static char *kind_sql(int kind, const cp_search_opts *o)
 	case CP_SK_SIGNAL:
 		/* a signal is in scope through any account it names; one
 		 * naming none is the tenant's, which only admins see */
+		/* the '+' keep the planner on the primary key (seq): the
+		 * account index would read the tenant's keys per match */
 		sb_adds(&sb, "bm25(signals_fts, 4.0, 1.0) AS r, 1 AS ver"
-		    " FROM signals_fts f CROSS JOIN signals s ON s.seq = f.rowid"
-		    " WHERE signals_fts MATCH :q AND s.tenant_id = :tenant"
-		    " AND json_valid(s.account_ids)"
-		    " AND (EXISTS (SELECT 1 FROM json_each(s.account_ids) j"
-		    "  WHERE j.value IN (SELECT account_id FROM temp.scope))"
-		    "  OR (:admin AND json_array_length(s.account_ids) = 0))");
+		    " FROM signals_fts f WHERE signals_fts MATCH :q"
+		    " AND EXISTS (SELECT 1 FROM search_signal_keys s"
+		    "  WHERE s.seq = f.rowid AND +s.tenant_id = :tenant"
+		    "  AND (+s.account_id IN (SELECT account_id FROM temp.scope)"
+		    "   OR (:admin AND +s.account_id = ''))");
 		if (o->account)
-			sb_adds(&sb, " AND EXISTS (SELECT 1 FROM"
-			    " json_each(s.account_ids) j WHERE j.value = :account)");
+			sb_adds(&sb, " AND +s.account_id = :account");
 		if (*o->since)
-			sb_adds(&sb, " AND s.published_at >= :since");
+			sb_adds(&sb, " AND +s.published_at >= :since");
+		sb_addc(&sb, ')');
 		break;
 	default:
 		sb_adds(&sb, "bm25(assets_fts, 4.0, 1.0, 6.0, 2.0, 3.0) AS r,"

@@ -109,13 +109,15 @@ void cp_hits_free(cp_hits *h);
 void cp_hits_sort(cp_hits *h);
 
 /*
- * Bring the signals index up to date (55-search.sql): index the signals
- * stored since the last time, in transactions of a few thousand rows.
- * When the state file is busy for longer than wait_ms, or read-only, the
- * search goes on with what is indexed (said at -v).  0 or an exit code.
+ * Bring the indexes up to date (55-search.sql): the cards noted as
+ * written since, the signals stored since, in transactions of a thousand
+ * or two.  When the state file is busy for longer than wait_ms, or
+ * read-only, the search goes on with what is indexed (said at -v).
+ * 0 or an exit code.
  */
 int cp_search_sync(sqlite3 *db, int wait_ms);
-/* Rebuild every index from its table (cards, signals).  0 or rc. */
+/* Rebuild every index from its table (cards, signals), and drop the
+ * vectors of items that are gone.  0 or rc. */
 int cp_search_reindex(sqlite3 *db);
 
 /*

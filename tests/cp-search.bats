@@ -300,11 +300,17 @@ ids() {
 }
 
 @test "new signals are indexed before a search; cards follow every writer" {
-	# nothing searched yet: the signals index is empty, then caught up
+	# nothing searched yet: the indexes are empty, then caught up
 	assert_equal "$(db "SELECT count(*) FROM signals_fts WHERE signals_fts MATCH 'antitrust'")" 0
+	assert_equal "$(db "SELECT count(*) FROM cards_fts")" 0
 	run --separate-stderr cp-search -v antitrust
 	assert_success
-	[[ "$stderr" == *"indexing 11 new signals"* ]]
+	[[ "$stderr" == *"indexing 12 cards and 11 signals"* ]]
+	assert_equal "$(db "SELECT value FROM settings WHERE key = 'search.cards_indexed'")" \
+	    "$(db "SELECT max(rowid) FROM cards")"
+	# nothing new: nothing to do, nothing written
+	run --separate-stderr cp-search -v antitrust
+	[[ "$stderr" != *indexing* ]]
 	assert_equal "$(db "SELECT value FROM settings WHERE key = 'search.signals_indexed'")" \
 	    "$(db "SELECT max(seq) FROM signals")"
 	# a signal stored later (cp-dedupe) is found by the next search
@@ -337,7 +343,21 @@ ids() {
 	    DELETE FROM cards WHERE id = '$CAFE'"
 	run cp-search --type card 'cafe creme'
 	assert_equal "$status" 1
+	# the newest card deleted, and a rowid used before given to the next
+	top=$(db "SELECT max(rowid) FROM cards")
+	last=$(db "SELECT id FROM cards WHERE rowid = $top")
+	db "DELETE FROM card_evidence WHERE card_id = '$last';
+	    DELETE FROM card_versions WHERE card_id = '$last';
+	    DELETE FROM decisions WHERE card_id = '$last';
+	    DELETE FROM cards WHERE id = '$last'"
+	cp-search -q cfo >/dev/null
+	new=$(add_card acme fabrikam expansion 66 "Fabrikam builds a Yellowknife depot")
+	# a rowid the index has seen before
+	[ "$(db "SELECT rowid FROM cards WHERE id = '$new'")" -le "$top" ]
+	assert_equal "$(ids --type card Yellowknife)" "$new "
 	db "INSERT INTO cards_fts(cards_fts, rank) VALUES ('integrity-check', 1)"
+	assert_equal "$(db "SELECT count(*) FROM cards_fts")" "$(db "SELECT count(*) FROM cards")"
+	assert_equal "$(db "SELECT count(*) FROM search_card_keys")" "$(db "SELECT count(*) FROM cards")"
 }
 
 @test "VACUUM keeps the rowids the card index is keyed by; --reindex rebuilds" {
@@ -351,7 +371,7 @@ ids() {
 	# --reindex: admins only; rebuilds both indexes from their tables
 	run cp-search --as alice --reindex
 	assert_equal "$status" 77
-	db "INSERT INTO cards_fts(cards_fts) VALUES ('delete-all')"
+	db "DELETE FROM cards_fts"
 	run cp-search --type card cfo
 	assert_equal "$status" 1
 	run cp-search --reindex
@@ -378,7 +398,7 @@ ids() {
 	run --separate-stderr cp-search -v --json Northwind
 	t1=$(date +%s%N)
 	assert_success
-	[[ "$stderr" == *"signals index left behind (database is locked)"* ]]
+	[[ "$stderr" == *"search index left behind (database is locked)"* ]]
 	[ $(( (t1 - t0) / 1000000 )) -lt 2000 ]
 	refute_output --partial sig_nwlate
 	wait
@@ -423,7 +443,8 @@ plan() {
 	refute_output --regexp "SCAN c( |$)"
 	run plan signal
 	assert_output --partial "SCAN f VIRTUAL TABLE INDEX"
-	assert_output --partial "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)"
+	assert_output --partial "SEARCH s USING PRIMARY KEY (seq=?)"
+	refute_output --partial "search_signal_keys_account"
 	run plan asset
 	assert_output --partial "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)"
 }

@@ -7,16 +7,20 @@
 -- diacritics folded ("Café" finds "cafe"), '_' inside a word (theme ids
 -- stay one token), English stemming ("acquisitions" finds "acquired").
 
+-- Why the indexes are caught up rather than written by the writers:
+-- indexing a card's text costs cp-card more than storing the card does
+-- (measured: 5,100 cards per CPU second without, 2,750 with an index
+-- kept by triggers), and cp-dedupe's signals are bigger still.  So the
+-- writers pay for nothing when they insert (new rows are found above a
+-- mark) and for a small note when they change a card, and cp-search
+-- brings the indexes up to date before it searches -- or ahead of time,
+-- with cp-search --index after the pipeline in cron.
+
 -- Cards.  What a card is found by, computed from its row alone: title;
 -- body (the narrative whatever its shape, the next step, the first eight
--- quotes of evidence); account (the name the card was made with, and the id);
--- theme (the id and the playbook's name).  The same row always gives the
--- same text, which an external-content index needs: removing a row from
--- the index takes exactly the text that was indexed.  A record that is
--- not valid JSON indexes its title only (no writer is ever refused for
--- the sake of search).  No json_each() here: FTS5 reads this view itself
--- (rebuild, integrity-check, snippets) and a table-valued function inside
--- it fails there with "SQL logic error" (SQLite 3.40).
+-- quotes of evidence); account (the name the card was made with, and the
+-- id); theme (the id and the playbook's name).  A record that is not
+-- valid JSON is found by its title only.
 CREATE VIEW search_card_text(rid, title, body, account, theme) AS
 SELECT c.rowid, c.title,
 	CASE WHEN json_valid(c.record) THEN
@@ -49,53 +53,69 @@ SELECT c.rowid, c.title,
 	ELSE '' END
 FROM cards c;
 
--- Keyed by the cards rowid.  VACUUM keeps the rowids of a table without
--- an INTEGER PRIMARY KEY (tests/cp-search.bats checks it); should a
--- future SQLite not, cp-search --reindex rebuilds the index.
+-- The index keeps its own copy of the text (a card changes, and removing
+-- its old words from an index needs the words as they were indexed), so
+-- snippets show what was indexed.  Keyed by the cards rowid: VACUUM
+-- keeps the rowids of a table without an INTEGER PRIMARY KEY
+-- (tests/cp-search.bats checks it); should a future SQLite not,
+-- cp-search --reindex rebuilds from the cards.
 CREATE VIRTUAL TABLE cards_fts USING fts5(title, body, account, theme,
-	content = 'search_card_text', content_rowid = 'rid',
 	tokenize = "porter unicode61 remove_diacritics 2 tokenchars '_'");
 
--- Every writer of cards (cp-card, cp-inbox, cp-push, a person with the
--- sqlite3 shell) keeps the index in step.  The old text is taken before
--- the change (BEFORE triggers), the new one after it.  Only changes to
--- the columns the text is made of touch the index: a status change alone
--- (cp-push) costs nothing here.
-CREATE TRIGGER cards_fts_insert AFTER INSERT ON cards BEGIN
-	INSERT INTO cards_fts(rowid, title, body, account, theme)
-	SELECT rid, title, body, account, theme FROM search_card_text
-	WHERE rid = new.rowid;
+-- Who may see each indexed card, in rows a hundred to a page: a search
+-- walks thousands of matches through the caller's scope, and reading
+-- each card's own row (a few KB of record) for its account would touch a
+-- page per match.  Written with the card's index entry.
+CREATE TABLE search_card_keys (
+	rid        INTEGER PRIMARY KEY,     -- cards.rowid
+	tenant_id  INTEGER NOT NULL,
+	account_id TEXT NOT NULL,
+	created_at TEXT NOT NULL
+) STRICT;
+
+-- What is missing from the index: the cards inserted since, above a
+-- mark (the setting search.cards_indexed, the highest rowid indexed: new
+-- rows get higher rowids), and the cards changed or deleted since, noted
+-- here by these triggers at the cost of one small insert.  Every writer
+-- of cards (cp-card, cp-inbox, cp-push, a person with the sqlite3 shell)
+-- is covered; cp-card's inserts pay nothing (a trigger on them cost it
+-- 7%).  A change of status alone (cp-push) changes nothing searchable
+-- and leaves no note.
+CREATE TABLE search_card_dirty (
+	rid INTEGER PRIMARY KEY             -- cards.rowid
+) STRICT;
+CREATE TRIGGER cards_search_update AFTER UPDATE OF title, record, account_id,
+	theme, tenant_id, created_at ON cards BEGIN
+	INSERT OR IGNORE INTO search_card_dirty(rid) VALUES (new.rowid);
 END;
-CREATE TRIGGER cards_fts_unindex BEFORE UPDATE OF title, record, account_id,
-	theme ON cards BEGIN
-	INSERT INTO cards_fts(cards_fts, rowid, title, body, account, theme)
-	SELECT 'delete', rid, title, body, account, theme FROM search_card_text
-	WHERE rid = old.rowid;
-END;
-CREATE TRIGGER cards_fts_reindex AFTER UPDATE OF title, record, account_id,
-	theme ON cards BEGIN
-	INSERT INTO cards_fts(rowid, title, body, account, theme)
-	SELECT rid, title, body, account, theme FROM search_card_text
-	WHERE rid = new.rowid;
-END;
-CREATE TRIGGER cards_fts_delete BEFORE DELETE ON cards BEGIN
-	INSERT INTO cards_fts(cards_fts, rowid, title, body, account, theme)
-	SELECT 'delete', rid, title, body, account, theme FROM search_card_text
-	WHERE rid = old.rowid;
+CREATE TRIGGER cards_search_delete AFTER DELETE ON cards BEGIN
+	INSERT OR IGNORE INTO search_card_dirty(rid) VALUES (old.rowid);
 END;
 
 -- Signals: title and text, keyed by signals.seq, as 30-signals.sql
--- offers.  No trigger: cp-dedupe stores thousands of signals a second and
--- indexing an article's text costs more than storing it, so the index
--- catches up instead.  Signals are written once and never change their
--- title or text, so everything above a mark (the setting
--- search.signals_indexed, the highest seq indexed) is what is missing:
--- cp-search indexes it before it searches, and cp-search --index does it
--- ahead of time (after cp-dedupe in cron).  cp-search --reindex rebuilds
+-- offers; the text stays in signals (external content).  No trigger:
+-- signals are written once and never change their title or text, so
+-- everything above a mark (the setting search.signals_indexed, the
+-- highest seq indexed) is what is missing.  cp-search --reindex rebuilds
 -- the whole index from the table.
 CREATE VIRTUAL TABLE signals_fts USING fts5(title, text,
 	content = 'signals', content_rowid = 'seq',
 	tokenize = "porter unicode61 remove_diacritics 2 tokenchars '_'");
+
+-- Who may see each indexed signal, written with its index entry: one row
+-- per account the signal names (account_id '' when it names none).  The
+-- account index also answers "this account's signals by week" (the
+-- health view of cp-account show) for every indexed signal; the ones
+-- above the mark are read from signals itself.
+CREATE TABLE search_signal_keys (
+	seq          INTEGER NOT NULL,      -- signals.seq
+	account_id   TEXT NOT NULL,
+	tenant_id    INTEGER NOT NULL,
+	published_at TEXT,
+	PRIMARY KEY (seq, account_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX search_signal_keys_account ON search_signal_keys(tenant_id,
+	account_id, published_at);
 
 -- Semantic search (cp-search --semantic, --hybrid): one embedding per
 -- item and model, as dim little-endian float32 values.  rid is the
