@@ -275,7 +275,9 @@ static void read_settings(cp_crm *c)
 	if (c->retries < 0)
 		c->retries = 0;
 	c->max_attempts = (int)cp_conf_long("push.max_attempts", NULL, 20);
-	c->batch = (int)cp_conf_long("push.batch", NULL, 500);
+	/* small claims: every claimed row is 'sending', and after a crash
+	 * each of those costs a lookup */
+	c->batch = (int)cp_conf_long("push.batch", NULL, 64);
 	if (c->batch < 1)
 		c->batch = 1;
 	c->backoff_base = cp_conf_double("push.backoff_base", NULL, 1);
@@ -654,6 +656,8 @@ static void retry(cp_crm *c, cp_crm_item *it, cp_crm_verdict *v)
 		if (it->step == CP_STEP_LOOKUP && delay < t->lookup_delay)
 			delay = t->lookup_delay;
 	}
+	cp_info("%s: %s; %s in %.2fs", it->row.key, v->msg,
+	    it->step == CP_STEP_LOOKUP ? "looking it up" : "trying again", delay);
 	schedule(c, it, delay);
 }
 
@@ -982,7 +986,7 @@ static int turn_wheel(cp_crm *c)
 		    (c->nfinished && now - c->last_flush > 0.05))
 			if ((rc = flush(c)))
 				break;
-		if (more && c->live < c->concurrency * 4) {
+		if (more && c->live < c->concurrency * 2) {
 			if ((rc = flush(c)) || (rc = claim(c, &cursor, &more)))
 				break;
 			continue;

@@ -245,6 +245,8 @@ static cp_http_req *request(cp_crm_target *t, cp_crm_item *it,
 		    "associationTypeId", assoc_type(it->row.action));
 		url = xasprintf("%s/crm/v3/objects/%s", t->base, type);
 		r = cp_crm_req(t, "POST", url, body);
+		/* a create must never be resent behind our back */
+		r->fresh_connect = true;
 		break;
 	default:
 		if (!it->row.remote_id) {

@@ -315,6 +315,8 @@ static cp_http_req *request(cp_crm_target *t, cp_crm_item *it,
 		} else {
 			url = xasprintf("%s/sobjects/%s/", s->data, obj);
 			r = cp_crm_req(t, "POST", url, f);
+			/* a create must never be resent behind our back */
+			r->fresh_connect = true;
 		}
 		free(url);
 		break;

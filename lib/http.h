@@ -96,6 +96,11 @@ struct cp_http_req {
 	size_t max_body;             /* 0: the client's max_body */
 	bool keep_headers;           /* keep every response header line
 	                                (resp_headers, cp_http_resp_header) */
+	bool fresh_connect;          /* a new connection, never a reused one:
+	                                libcurl resends a request silently when
+	                                a reused connection dies before an
+	                                answer, which a non-idempotent POST
+	                                must not risk (it may have applied) */
 	cp_http_done_fn done;        /* called once, when finished */
 	void *arg;                   /* for done */
 	bool keep;                   /* the caller frees r after done */
