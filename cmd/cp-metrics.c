@@ -9,6 +9,7 @@
  * Everything is read in one transaction, so the numbers agree.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,6 @@
 #include "metrics.h"
 #include "ndjson.h"
 #include "rbac.h"
-#include "reconcile.h"
 #include "strbuf.h"
 #include "timefmt.h"
 
@@ -80,6 +80,19 @@ static double scalar(const char *sql)
 	return v;
 }
 
+/* (reconcile.h has this too, but links the CRM client and libcurl) */
+static bool has_table(const char *name)
+{
+	sqlite3_stmt *st = cp_db_prepare(M.db, "SELECT 1 FROM sqlite_master"
+	    " WHERE type = 'table' AND name = ?");
+	bool has;
+
+	cp_db_bind_text(st, 1, name);
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return has;
+}
+
 static double epoch(const char *t)
 {
 	time_t v;
@@ -136,7 +149,7 @@ static void cards(void)
 	    " ('rejected'), ('pushed')) SELECT s.status, (SELECT count(*)"
 	    " FROM cards c WHERE c.tenant_id = ?1 AND c.status = s.status)"
 	    " FROM s");
-	if (cp_has_table(M.db, "push_outbox")) {
+	if (has_table("push_outbox")) {
 		sqlite3_stmt *st = query("SELECT target, state, count(*) FROM"
 		    " push_outbox WHERE tenant_id = ?1 GROUP BY target, state"
 		    " ORDER BY target, state");
@@ -250,7 +263,7 @@ static void stuck(void)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		docs = sqlite3_column_double(st, 0);
 	sqlite3_finalize(st);
-	if (cp_has_table(M.db, "push_outbox")) {
+	if (has_table("push_outbox")) {
 		st = query("SELECT count(*) FROM push_outbox WHERE tenant_id = ?1"
 		    " AND state = 'sending' AND coalesce(sent_at, updated_at) < ?3");
 		cp_db_bind_text(st, 3, cutoff);

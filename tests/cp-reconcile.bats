@@ -4,6 +4,7 @@
 
 load helper
 load fixtures/ops/ops
+load fixtures/push/push
 
 T0=2026-11-25T12:00:00Z
 H2=2026-11-25T14:00:00Z        # two hours after the run
@@ -302,6 +303,69 @@ stuck_push() {
 	assert_output --partial "stuck_pushes: skipped (cp-push is running"
 	assert_equal "$(sql "SELECT state FROM push_outbox")" sending
 	wait
+}
+
+# --- pushes, against the fake CRM of the cp-push suites --------------------
+
+crm_state() {
+	rm -f "$CLIENTPULSE_DB" "$CLIENTPULSE_DB"-*
+	push_state "$1"
+}
+
+@test "stuck pushes with a CRM: looked up by key, done when found, requeued when not" {
+	crm_state hubspot
+	cp-inbox approve -q "$C_NW"
+	cp-push >/dev/null
+	cp-inbox approve -q "$C_CO"
+	# as an interrupted cp-push leaves them: C_NW's note went out, C_CO's
+	# rows were claimed and never sent
+	db "UPDATE push_outbox SET state = 'sending', sent_at = '2026-11-25T09:00:00Z',
+	    remote_id = NULL, done_at = NULL WHERE card_id = '$C_CO'
+	    OR (card_id = '$C_NW' AND action = 'note')"
+	run at $NOW cp-reconcile --check stuck_pushes
+	assert_equal "$status" 1
+	assert_line "cp-reconcile: stuck_pushes: 3 found, 0 fixed"
+	run at $NOW cp-reconcile --check stuck_pushes --fix
+	assert_equal "$status" 0
+	assert_line "cp-reconcile: stuck_pushes: 3 found, 3 fixed"
+	assert_output --partial "hubspot note of $C_NW left sending 3h 0m ago by an interrupted cp-push; found in the CRM by its key: done"
+	assert_output --partial "; looked up in the CRM: requeued to be sent"
+	assert_equal "$(db "SELECT state FROM push_outbox WHERE card_id = '$C_NW'
+	    AND action = 'note'")" done
+	assert_equal "$(db "SELECT DISTINCT state FROM push_outbox
+	    WHERE card_id = '$C_CO'")" queued
+	# and nothing is duplicated when cp-push carries on
+	cp-push >/dev/null
+	run crm_dupes
+	assert_output ""
+	assert_equal "$(db "SELECT count(*) FROM push_outbox WHERE state = 'done'")" 5
+}
+
+@test "CRM drift: objects deleted in the CRM are found, and with --fix pushed again" {
+	crm_state hubspot,salesforce
+	cp-inbox approve -q "$C_NW"
+	cp-push >/dev/null
+	run at $NOW cp-reconcile --check crm_drift --deep
+	assert_equal "$status" 0
+	assert_line "cp-reconcile: crm_drift: clean"
+	# someone deletes everything in the CRM
+	crm POST /_reset >/dev/null
+	crm POST /_seed '{"companies":[{"id":"1001","domain":"northwindlabs.com","name":"Northwind Labs"}],
+	    "accounts":[{"Id":"001000000000001AAA","Website":"northwindlabs.com","Name":"Northwind Labs"}]}' >/dev/null
+	run at $NOW cp-reconcile --check crm_drift --sample 2
+	assert_equal "$status" 1
+	assert_line "cp-reconcile: crm_drift: 2 found, 0 fixed"
+	run at $NOW cp-reconcile --check crm_drift --deep --fix
+	assert_equal "$status" 0
+	assert_line "cp-reconcile: crm_drift: 6 found, 6 fixed"
+	assert_output --partial "was deleted in the CRM; requeued: the next cp-push creates it again"
+	assert_equal "$(db "SELECT count(*) FROM audit WHERE action = 'push.recreate'")" 6
+	cp-push >/dev/null
+	assert_equal "$(db "SELECT count(*) FROM push_outbox WHERE state = 'done'")" 6
+	run at $NOW cp-reconcile --check crm_drift --deep
+	assert_equal "$status" 0
+	run crm_dupes
+	assert_output ""
 }
 
 @test "every finding is a valid finding record" {
