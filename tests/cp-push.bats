@@ -406,3 +406,10 @@ salesforce|queued"
 	run -64 cp-push --limit 0
 	run -64 cp-push --status extra
 }
+
+@test "examples/push/dry-run.sh runs: three push records, the card pushed" {
+	run env CP_BIN="$CP_BIN" sh "$CP_TOP/examples/push/dry-run.sh"
+	assert_success
+	assert_equal "$(grep -c '^{"type":"push"' <<<"$output")" 3
+	assert_output --partial '"due_date":"2026-11-28"'
+}
