@@ -139,6 +139,21 @@ static int parse(const char *s, size_t len, const char *name, cp_record_fn fn,
 			continue;
 		}
 		ln.len = (size_t)e.position;
+		/* jansson skips a NUL byte after a number ("[1\0]" is [1]):
+		 * a record with one is no text anybody wrote */
+		if (memchr(ln.text, '\0', ln.len)) {
+			cp_reject(&ln, "NUL byte at byte %zu",
+			    (size_t)((const char *)memchr(ln.text, '\0', ln.len) -
+			    ln.text) + 1);
+			json_decref(rec);
+			if (array) {
+				cp_err("%s: giving up on the rest of the array", name);
+				gave_up = true;
+				break;
+			}
+			pos = resync(s, len, pos);
+			continue;
+		}
 		pos += (size_t)e.position;
 		nelem++;
 		if (!json_is_object(rec)) {

@@ -196,7 +196,7 @@ importfiles() {
 	importfiles cp-asset import
 }
 
-@test "recfile: arrays are JSON too ([,], [, [][], a NUL, a missing comma)" {
+@test "recfile: arrays are JSON too ([,], [, [][], a NUL, a missing comma), NUL bytes refused" {
 	# regression: the array form skipped stray commas, accepted an
 	# unclosed "[" and text after "]", and took NUL bytes for spaces
 	local pb='{"id":"p1","name":"P","themes":["funding"],"offer":"o","next_step":"n"}'
@@ -212,6 +212,12 @@ importfiles() {
 		[[ $stderr == *"cp-asset: $f.json:1: invalid JSON"* ]] ||
 		    fail "$f: $stderr"
 	done
+	# jansson reads "[1\0]" as [1]: a NUL after a number was taken
+	printf '{"id":"a","tier":1\0}\n' >nul-number.json
+	run --separate-stderr cp-asset import nul-number.json
+	assert_equal "$status" 65
+	[[ $stderr == *"cp-asset: nul-number.json:1: NUL byte at byte 19"* ]] ||
+	    fail "$stderr"
 	printf '[ %s ,\n %s ]\n' '{"id":"a1","kind":"case_study","title":"A","url":"https://x.example/a","themes":["funding"]}' \
 	    '{"id":"a2","kind":"case_study","title":"B","url":"https://x.example/b","themes":["funding"]}' >good.json
 	run cp-asset import good.json
