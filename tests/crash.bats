@@ -56,8 +56,20 @@ setup_file() {
 		clientpulse run
 		echo $((($(date +%s%N) - t0) / 1000000)) >"$BASE/run_ms"
 		clientpulse run
+		# pushes: four cards approved, their nine actions queued for the
+		# file target; the reference pushes them uninterrupted
+		cp "$BASE/ref.db" "$BASE/push.db"
+		export CLIENTPULSE_DB="$BASE/push.db" CLIENTPULSE_PUSH_TARGETS=file
+		cp-inbox approve -q $(sqlite3 "$BASE/push.db" "SELECT id FROM cards
+		    ORDER BY id LIMIT 4")
+		cp "$BASE/push.db" "$BASE/push-ref.db"
+		export CLIENTPULSE_DB="$BASE/push-ref.db"
+		t0=$(date +%s%N)
+		CLIENTPULSE_FILE_PATH="$BASE/push-ref.ndjson" clientpulse run --stages push
+		echo $((($(date +%s%N) - t0) / 1000000)) >"$BASE/push_ms"
 	)
 	dump "$BASE/ref.db" >"$BASE/ref.txt"
+	dump "$BASE/push-ref.db" >"$BASE/push-ref.txt"
 }
 
 setup() {
@@ -123,6 +135,54 @@ kill_run_after() {
 		    AND recovered = 0")" = 0 ]
 	done
 	measure "$trials kills (seed $seed): $before before any document, $mid mid-pipeline, $after after the last card, $twice killed again while recovering; $((trials - bad)) equal the reference"
+	[ "$bad" -eq 0 ]
+}
+
+# keys FILE: the idempotency keys of the complete push records in FILE
+keys() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    try:
+        print(json.loads(line)["key"])
+    except ValueError:
+        pass' "$1" | sort
+}
+
+@test "15 push runs killed at random moments, then run again: every action once" {
+	local trials=${CRASH_PUSH_TRIALS:-15} seed=${CRASH_SEED:-$$} i span bad=0
+	local partial=0
+	span=$(( $(cat "$BASE/push_ms") * 1300 ))
+	[ "$span" -lt 999999 ] || span=999999
+	RANDOM=$seed
+	export CLIENTPULSE_PUSH_TARGETS=file CLIENTPULSE_FILE_PATH="$T/push.ndjson"
+	keys "$BASE/push-ref.ndjson" >"$T/ref-keys"
+	[ "$(wc -l <"$T/ref-keys")" -eq 9 ]
+	for i in $(seq "$trials"); do
+		cp "$BASE/push.db" "$CLIENTPULSE_DB"
+		rm -f "$CLIENTPULSE_DB-wal" "$CLIENTPULSE_DB-shm" "$T/push.ndjson"
+		clientpulse run --stages push 2>/dev/null 3>&- &
+		local pid=$!
+		sleep "$(printf '0.%06d' $(( (RANDOM * 32768 + RANDOM) % span )))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		[ "$(sql "SELECT count(*) FROM push_outbox WHERE state = 'done'")" -lt 9 ] &&
+		    partial=$((partial + 1))
+		run clientpulse run --stages push
+		if [ "$status" -ne 0 ]; then
+			echo "push trial $i (seed $seed): the clean run failed: $output"
+			return 1
+		fi
+		dump "$CLIENTPULSE_DB" >"$T/got.txt"
+		keys "$T/push.ndjson" >"$T/got-keys"
+		if ! diff "$BASE/push-ref.txt" "$T/got.txt" >"$T/diff.txt" ||
+		    ! diff "$T/ref-keys" "$T/got-keys" >>"$T/diff.txt"; then
+			echo "push trial $i (seed $seed) differs from the reference:"
+			cut -c1-300 "$T/diff.txt" | head -12
+			bad=$((bad + 1))
+		fi
+	done
+	measure "$trials push kills (seed $seed): $partial left actions unpushed; $((trials - bad)) pushed every action exactly once"
 	[ "$bad" -eq 0 ]
 }
 
