@@ -333,7 +333,7 @@ void cp_search_opts_default(cp_search_opts *o)
 	memset(o, 0, sizeof *o);
 	o->kinds = CP_SK_ALL;
 	o->limit = 10;
-	o->candidates = cp_conf_long("search.max_candidates", NULL, 20000);
+	o->candidates = cp_conf_long("search.max_candidates", NULL, 10000);
 	if (o->candidates < 100)
 		o->candidates = 100;
 }

@@ -29,7 +29,7 @@
  * of different indexes are not comparable (each has its own word
  * statistics), so kinds are never interleaved by score.  A query
  * matching more than
- * search.max_candidates items of a kind (default 20,000) is ranked among
+ * search.max_candidates items of a kind (default 10,000) is ranked among
  * the newest that many, which keeps a search for a word every card has
  * as fast as any other (cp-search(1)).
  */
