@@ -9,6 +9,7 @@
 #include "entities.h"
 #include "exitcode.h"
 #include "fingerprint.h"
+#include "fpindex.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -16,25 +17,30 @@
 #include "text.h"
 #include "timefmt.h"
 
-#define BAND_LIMIT 8     /* newest rows read per LSH band */
-#define EVENT_LIMIT 16   /* newest rows read per (account, theme) */
+#define BAND_LIMIT 8     /* newest signals taken per LSH band and week */
+#define EVENT_LIMIT 16   /* newest taken per (account, theme) and week */
+#define NEAR_MAX (CP_MH_BANDS * BAND_LIMIT * 3)
 #define MAXKEYS 64
+#define MAXPAIRS 32
 #define WEEK (7 * 86400L)
-/* Index rows lead with the week of publication: this week's inserts land
- * in one small, hot part of each index instead of anywhere in it, which
- * is what keeps writing flat as millions of rows accumulate; a lookup
- * visits the few weeks its window touches. */
+/* The window's fingerprints in memory: a week of a busy tenant (some
+ * 30,000 signals) takes about 5 MiB, so this holds several such weeks. */
+#define WINDOW_MEMORY (40u << 20)
+
+/* Lookups are grouped by the week of publication, as the index in memory
+ * is (fpindex.h): a lookup visits the weeks its window touches. */
 static long week_of(long t) { return t >= 0 ? t / WEEK : -((-t + WEEK - 1) / WEEK); }
-#define LAST_WEEK(d, pub) week_of((pub) + (d)->o.window < (d)->newest ? \
-	(pub) + (d)->o.window : (d)->newest > (pub) ? (d)->newest : (pub))
 
 struct cp_dedupe {
 	sqlite3 *db;
 	cp_dedupe_opts o;
-	long newest;                 /* latest publication stored (per run) */
-	sqlite3_stmt *seen, *band, *fp, *events, *cl_get, *cl_new,
-	    *cl_upd, *sig_ins, *fp_ins, *band_ins, *ev_ins, *surge,
-	    *upd_themes;
+	cp_fpx *fx;                  /* the window, in memory */
+	int64_t maxsig;              /* newest fingerprint row it has seen */
+	int dataver;                 /* PRAGMA data_version then */
+	sqlite3_stmt *seen, *fp, *cl_get, *cl_new, *cl_upd, *sig_ins, *fp_ins,
+	    *upd_themes, *load, *load_posts, *since, *dv;
+	unsigned long nseg, nrows, ncand, nnear;
+	uint32_t mark;               /* for cp_fpent.mark */
 };
 
 void cp_dedupe_defaults(cp_dedupe_opts *o)
@@ -47,39 +53,33 @@ void cp_dedupe_defaults(cp_dedupe_opts *o)
 	o->surge_window = 30 * 86400;
 }
 
+static int data_version(cp_dedupe *d)
+{
+	int v = 0;
+
+	if (sqlite3_step(d->dv) == SQLITE_ROW)
+		v = sqlite3_column_int(d->dv, 0);
+	sqlite3_reset(d->dv);
+	return v;
+}
+
 int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 {
 	cp_dedupe *d = xcalloc(1, sizeof *d);
+	sqlite3_stmt *st;
+	static const char cols[] = "sig, tenant_id, published, textkey,"
+	    " minhash, pairs, cluster_id";
+	char sql[512];
 
 	d->db = db;
 	d->o = *o;
-	d->seen = cp_db_prepare(db, "SELECT 1 FROM signals"
+	d->fx = cp_fpx_new();
+	d->seen = cp_db_prepare(db, getenv("EXP_SEEN") ? "SELECT 1 FROM signals"
+	    " WHERE tenant_id = ?1 AND published_at IS ?3 AND id = ?2" : "SELECT 1 FROM signals"
 	    " WHERE tenant_id = ?1 AND id = ?2");
-	/* every band of one week in one statement: 8 seeks, one round trip */
-	{
-		strbuf sb = CP_STRBUF_INIT;
-		int b;
-		for (b = 0; b < CP_MH_BANDS; b++)
-			sb_addf(&sb, "%sSELECT * FROM (SELECT sig FROM dedupe_bands"
-			    " WHERE tenant_id = ?1 AND week = ?10 AND band = ?%d"
-			    " ORDER BY sig DESC LIMIT %d)", b ? " UNION ALL " : "",
-			    b + 2, BAND_LIMIT);
-		d->band = cp_db_prepare(db, sb.buf);
-		sb_reset(&sb);
-		sb_adds(&sb, "INSERT OR IGNORE INTO dedupe_bands (tenant_id, week,"
-		    " band, sig) VALUES ");
-		for (b = 0; b < CP_MH_BANDS; b++)
-			sb_addf(&sb, "%s(?1, ?11, ?%d, ?2)", b ? ", " : "", b + 3);
-		d->band_ins = cp_db_prepare(db, sb.buf);
-		sb_free(&sb);
-	}
 	d->fp = cp_db_prepare(db, "SELECT signal_id, cluster_id, simhash,"
 	    " minhash, keys, published, textkey FROM dedupe_fingerprints"
 	    " WHERE sig = ?1");
-	d->events = cp_db_prepare(db, "SELECT sig FROM dedupe_events"
-	    " WHERE tenant_id = ?1 AND week = ?7 AND account_id = ?2"
-	    " AND theme = ?3 AND published BETWEEN ?4 AND ?5"
-	    " ORDER BY published DESC LIMIT ?6");
 	d->cl_get = cp_db_prepare(db, "SELECT lead_signal_id, size FROM clusters"
 	    " WHERE tenant_id = ?1 AND id = ?2");
 	d->cl_new = cp_db_prepare(db, "INSERT INTO clusters (tenant_id, id,"
@@ -96,43 +96,254 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14, ?15)");
 	d->fp_ins = cp_db_prepare(db, "INSERT INTO dedupe_fingerprints (sig,"
-	    " tenant_id, signal_id, cluster_id, simhash, minhash, keys, published,"
-	    " textkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-	d->ev_ins = cp_db_prepare(db, "INSERT OR IGNORE INTO dedupe_events"
-	    " (tenant_id, week, account_id, theme, published, sig, cluster_id)"
-	    " VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6)");
-	d->surge = cp_db_prepare(db, "SELECT DISTINCT cluster_id"
-	    " FROM dedupe_events WHERE tenant_id = ?1 AND week = ?6"
-	    " AND account_id = ?2 AND theme = ?3 AND published BETWEEN ?4 AND ?5");
+	    " tenant_id, published, signal_id, cluster_id, simhash, minhash,"
+	    " textkey, keys, pairs, postings) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7, ?8, ?9, ?10, ?11)");
 	d->upd_themes = cp_db_prepare(db, "UPDATE signals SET themes = ?1"
 	    " WHERE seq = ?2");
-	/* weeks after the newest stored publication hold nothing: lookups
-	 * skip them (an in-order stream then visits two weeks, not three) */
-	{
-		sqlite3_stmt *st = cp_db_prepare(db, "SELECT max(published) FROM"
-		    " dedupe_fingerprints");
-		d->newest = sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_type(st, 0) != SQLITE_NULL ?
-		    (long)sqlite3_column_int64(st, 0) : 0;
-		sqlite3_finalize(st);
-	}
+	snprintf(sql, sizeof sql, "SELECT %s FROM dedupe_fingerprints"
+	    " WHERE tenant_id = ?1 AND published >= ?2 AND published < ?3", cols);
+	d->load = cp_db_prepare(db, sql);
+	snprintf(sql, sizeof sql, "SELECT %s FROM dedupe_fingerprints"
+	    " WHERE tenant_id = ?1 AND published >= ?2 AND published < ?3"
+	    " AND postings = 1", cols);
+	d->load_posts = cp_db_prepare(db, sql);
+	snprintf(sql, sizeof sql, "SELECT %s FROM dedupe_fingerprints"
+	    " WHERE sig > ?1 ORDER BY sig", cols);
+	d->since = cp_db_prepare(db, sql);
+	d->dv = cp_db_prepare(db, "PRAGMA data_version");
+	st = cp_db_prepare(db, "SELECT max(sig) FROM dedupe_fingerprints");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		d->maxsig = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	d->dataver = data_version(d);
 	*out = d;
 	return 0;
 }
 
 void cp_dedupe_close(cp_dedupe *d)
 {
-	sqlite3_stmt **all[] = { &d->seen, &d->band, &d->fp,
-	    &d->events, &d->cl_get, &d->cl_new, &d->cl_upd, &d->sig_ins,
-	    &d->fp_ins, &d->band_ins, &d->ev_ins, &d->surge,
-	    &d->upd_themes };
+	sqlite3_stmt **all[] = { &d->seen, &d->fp, &d->cl_get, &d->cl_new,
+	    &d->cl_upd, &d->sig_ins, &d->fp_ins, &d->upd_themes, &d->load,
+	    &d->load_posts, &d->since, &d->dv };
 	size_t i;
 
 	if (!d)
 		return;
+	cp_debug("window: %lu segments read (%lu rows), %lu candidates read"
+	    " (%lu near), %zu entries in %zu KiB at the end", d->nseg, d->nrows,
+	    d->ncand, d->nnear,
+	    cp_fpx_entries(d->fx), cp_fpx_bytes(d->fx) >> 10);
 	for (i = 0; i < sizeof all / sizeof *all; i++)
 		sqlite3_finalize(*all[i]);
+	cp_fpx_free(d->fx);
 	free(d);
+}
+
+/* ---- the window in memory --------------------------------------------- */
+
+/* The (account, theme) pairs of a fingerprint row: each string as its
+ * length in decimal, a colon and its bytes, account then theme. */
+static void pairs_add(strbuf *sb, const char *acc, const char *theme)
+{
+	sb_addf(sb, "%zu:%s%zu:%s", strlen(acc), acc, strlen(theme), theme);
+}
+
+/* The next string of a pairs text (pointer and length); the rest of the
+ * text, or NULL at the end or when the text is not in that form. */
+static const char *pairs_next(const char *s, const char **str, size_t *len)
+{
+	char *end;
+	unsigned long n;
+
+	if (*s < '0' || *s > '9')
+		return NULL;
+	n = strtoul(s, &end, 10);
+	if (*end != ':' || strnlen(end + 1, n) < n)
+		return NULL;
+	*str = end + 1;
+	*len = n;
+	return end + 1 + n;
+}
+
+/* Each (account, theme) pair of a pairs text. */
+static void pairs_each(cp_dedupe *d, int64_t tenant, const char *p,
+    void (*fn)(uint32_t key, int job, void *), void *arg)
+{
+	const char *acc, *theme;
+	size_t al, tl;
+
+	while (p && (p = pairs_next(p, &acc, &al)) &&
+	    (p = pairs_next(p, &theme, &tl)))
+		fn(cp_fpx_key(d->fx, tenant, acc, al, theme, tl, 1),
+		    tl >= 4 && !memcmp(theme, "job:", 4), arg);
+}
+
+/* Filing one signal's pairs in a segment. */
+typedef struct filing {
+	cp_fpseg *s;
+	uint32_t ent;
+	int64_t pub;
+	const char *cluster;
+	uint8_t clu[16];
+	int have_clu;
+} filing;
+
+static void file_pair(uint32_t key, int job, void *arg)
+{
+	filing *f = arg;
+
+	if (cp_fpseg_kind(f->s) == CP_FPX_FULL)
+		cp_fpseg_pair(f->s, f->ent, key);
+	if (job) {
+		if (!f->have_clu++)
+			cp_fpx_clu(f->cluster, f->clu);
+		cp_fpseg_post(f->s, key, f->pub, f->clu);
+	}
+}
+
+static uint64_t hex64(const char *s)
+{
+	uint64_t v;
+	char h[17];
+
+	if (!s || strlen(s) < 16)
+		return 0;
+	memcpy(h, s, 16);
+	h[16] = '\0';
+	return cp_fp_parse(h, &v) ? v : 0;
+}
+
+/* A fingerprint row (columns as in cols) as the window keeps it. */
+typedef struct row {
+	cp_fpent e;
+	int banded;
+	int64_t tenant;
+	char *pairs, *cluster;
+} row;
+
+static void row_read(sqlite3_stmt *st, row *r)
+{
+	const void *blob = sqlite3_column_blob(st, 4);
+	uint32_t mh[CP_MH_N];
+	int b;
+
+	memset(r, 0, sizeof *r);
+	memset(mh, 0, sizeof mh);
+	r->e.sig = sqlite3_column_int64(st, 0);
+	r->tenant = sqlite3_column_int64(st, 1);
+	r->e.pub = sqlite3_column_int64(st, 2);
+	r->e.tk = hex64((const char *)sqlite3_column_text(st, 3));
+	r->banded = sqlite3_column_type(st, 3) != SQLITE_NULL;
+	if (blob && sqlite3_column_bytes(st, 4) == (int)sizeof mh)
+		memcpy(mh, blob, sizeof mh);
+	cp_minhash_sketch(mh, r->e.sk);
+	for (b = 0; b < CP_MH_BANDS; b++)
+		r->e.bh[b] = (uint32_t)cp_minhash_band(mh, b);
+	r->pairs = xstrdup(cp_db_col_text(st, 5));
+	r->cluster = xstrdup(cp_db_col_text(st, 6));
+}
+
+/* File a row in segment s (all of it, or its postings) and free it. */
+static void row_file(cp_dedupe *d, cp_fpseg *s, row *r)
+{
+	filing f;
+
+	memset(&f, 0, sizeof f);
+	f.s = s;
+	f.pub = r->e.pub;
+	f.cluster = r->cluster;
+	if (cp_fpseg_kind(s) == CP_FPX_FULL)
+		f.ent = cp_fpseg_add(s, &r->e, r->banded);
+	pairs_each(d, r->tenant, r->pairs, file_pair, &f);
+	free(r->pairs);
+	free(r->cluster);
+	d->nrows++;
+}
+
+static int by_sig(const void *a, const void *b)
+{
+	const row *x = a, *y = b;
+	return x->e.sig < y->e.sig ? -1 : x->e.sig > y->e.sig;
+}
+
+/* Read a segment from the state file: every fingerprint of the tenant
+ * published in the week (one range scan), or its job postings only;
+ * filed oldest first, as the band chains want them. */
+static int seg_load(cp_dedupe *d, int64_t tenant, long week, int kind)
+{
+	sqlite3_stmt *st = kind == CP_FPX_FULL ? d->load : d->load_posts;
+	cp_fpseg *s = cp_fpx_seg_new(d->fx, tenant, week, kind);
+	row *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, tenant);
+	sqlite3_bind_int64(st, 2, (int64_t)week * WEEK);
+	sqlite3_bind_int64(st, 3, (int64_t)(week + 1) * WEEK);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap)
+			rows = xrealloc(rows, (cap = cap ? cap * 2 : 256) *
+			    sizeof *rows);
+		row_read(st, &rows[n++]);
+	}
+	sqlite3_reset(st);
+	if (n > 1)
+		qsort(rows, n, sizeof *rows, by_sig);
+	for (i = 0; i < n; i++)
+		row_file(d, s, &rows[i]);
+	free(rows);
+	d->nseg++;
+	return rc == SQLITE_DONE ? 0 : cp_db_error(d->db, "read fingerprints");
+}
+
+/* The segments a signal published at pub looks at: full ones over the
+ * window, postings further back for a surge. */
+static int window_load(cp_dedupe *d, int64_t tenant, long pub, int posting)
+{
+	long w, lo = week_of(pub - d->o.window), hi = week_of(pub + d->o.window);
+	int rc;
+
+	for (w = lo; w <= hi; w++) {
+		cp_fpseg *s = cp_fpx_seg(d->fx, tenant, w);
+		if ((!s || cp_fpseg_kind(s) != CP_FPX_FULL) &&
+		    (rc = seg_load(d, tenant, w, CP_FPX_FULL)))
+			return rc;
+	}
+	if (posting && d->o.surge_min > 0)
+		for (w = week_of(pub - d->o.surge_window); w < lo; w++)
+			if (!cp_fpx_seg(d->fx, tenant, w) &&
+			    (rc = seg_load(d, tenant, w, CP_FPX_POSTINGS)))
+				return rc;
+	return 0;
+}
+
+/*
+ * Another process may have stored signals since this one last looked (two
+ * cp-dedupe runs on one state file take turns batch by batch): its rows
+ * are the ones after the newest this process has seen, added to the
+ * segments already in memory.  Segments read later have them anyway.
+ */
+static int window_sync(cp_dedupe *d)
+{
+	int v = data_version(d), rc;
+
+	if (v == d->dataver)
+		return 0;
+	d->dataver = v;
+	sqlite3_bind_int64(d->since, 1, d->maxsig);
+	while ((rc = sqlite3_step(d->since)) == SQLITE_ROW) {
+		cp_fpseg *s = cp_fpx_seg(d->fx, sqlite3_column_int64(d->since, 1),
+		    week_of((long)sqlite3_column_int64(d->since, 2)));
+		if (s) {
+			row r;
+			row_read(d->since, &r);
+			row_file(d, s, &r);
+		}
+		d->maxsig = sqlite3_column_int64(d->since, 0);
+	}
+	sqlite3_reset(d->since);
+	return rc == SQLITE_DONE ? 0 : cp_db_error(d->db, "read fingerprints");
 }
 
 /* ---- event keys ------------------------------------------------------- */
@@ -312,12 +523,14 @@ typedef struct cand {
 	char textkey[33];
 } cand;
 
+/* The full row of a candidate found in memory. */
 static int load_cand(cp_dedupe *d, int64_t sig, cand *c)
 {
 	int rc;
 	const void *blob;
 
 	memset(c, 0, sizeof *c);
+	d->ncand++;
 	sqlite3_bind_int64(d->fp, 1, sig);
 	if ((rc = sqlite3_step(d->fp)) != SQLITE_ROW) {
 		sqlite3_reset(d->fp);
@@ -358,40 +571,101 @@ static void take(decision *dc, cand *c)
 	dc->have = 1;
 }
 
-/* Near duplicates through the bands; also remembers the nearest. */
-static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
-    uint64_t simhash, const char *textkey, const keys *mine, long pub,
-    decision *dc, decision *nearest)
+/* The newest few entries of one segment's matches: sig descending for a
+ * band, (publication, sig) descending for an event key. */
+typedef struct top {
+	const cp_fpent *e[EVENT_LIMIT];
+	size_t n, max;
+	int by_pub;
+	long lo, hi;            /* events: publication range */
+} top;
+
+static int newer(const top *t, const cp_fpent *a, const cp_fpent *b)
 {
-	int64_t seen[CP_MH_BANDS * BAND_LIMIT * 3];
-	size_t nseen = 0, i;
+	if (t->by_pub && a->pub != b->pub)
+		return a->pub > b->pub;
+	return a->sig > b->sig;
+}
+
+static void top_add(const cp_fpent *e, void *arg)
+{
+	top *t = arg;
+	size_t i;
+
+	if (t->by_pub && (e->pub < t->lo || e->pub > t->hi))
+		return;
+	if (t->n == t->max && !newer(t, e, t->e[t->n - 1]))
+		return;
+	i = t->n < t->max ? t->n++ : t->n - 1;
+	while (i > 0 && newer(t, e, t->e[i - 1])) {
+		t->e[i] = t->e[i - 1];
+		i--;
+	}
+	t->e[i] = e;
+}
+
+/*
+ * Exact copies, then near duplicates, through the bands; also remembers
+ * the nearest (for --explain).  The candidates are those the banded
+ * index in the state file used to give, in the same order: weeks newest
+ * first, bands in order, the 8 newest signals of each.  Without --explain
+ * a candidate is read from the state file only when its entry in memory
+ * says it can matter: in the window, and the same exact-copy key or a
+ * sketch similarity (an upper bound of its Jaccard) at the threshold and
+ * above the best so far.
+ */
+static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
+    const int64_t *band, uint64_t simhash, const char *textkey, uint64_t tk,
+    const keys *mine, long pub, decision *dc, decision *nearest)
+{
+	const cp_fpent *seen[NEAR_MAX];
+	size_t nseen = 0, i, k;
 	int b;
 	double best = -1;
-
 	long w;
 
-	sqlite3_bind_int64(d->band, 1, tenant);
-	for (b = 0; b < CP_MH_BANDS; b++)
-		sqlite3_bind_int64(d->band, b + 2, cp_minhash_band(mh, b));
-	/* newest weeks first: the nearest neighbours are usually recent */
-	for (w = LAST_WEEK(d, pub); w >= week_of(pub - d->o.window); w--) {
-		sqlite3_bind_int64(d->band, 10, w);
-		while (sqlite3_step(d->band) == SQLITE_ROW) {
-			int64_t s = sqlite3_column_int64(d->band, 0);
-			int dup = 0;
-			for (i = 0; i < nseen; i++)
-				if (seen[i] == s)
-					dup = 1;
-			if (!dup && nseen < sizeof seen / sizeof *seen)
-				seen[nseen++] = s;
+	d->mark++;
+
+	for (w = week_of(pub + d->o.window); w >= week_of(pub - d->o.window);
+	    w--) {
+		cp_fpseg *s = cp_fpx_seg(d->fx, tenant, w);
+		if (!s)
+			continue;
+		for (b = 0; b < CP_MH_BANDS; b++) {
+			cp_fpent *got[BAND_LIMIT];
+			size_t n = cp_fpseg_band(s, b, (uint32_t)band[b], got,
+			    BAND_LIMIT);
+			/* each signal once, where it was first found */
+			for (k = 0; k < n && nseen < NEAR_MAX; k++)
+				if (got[k]->mark != d->mark) {
+					got[k]->mark = d->mark;
+					seen[nseen++] = got[k];
+				}
 		}
-		sqlite3_reset(d->band);
 	}
 	for (i = 0; i < nseen; i++) {
 		cand c;
 		double j;
-		if (load_cand(d, seen[i], &c) <= 0)
+		if (!d->o.explain) {
+			const cp_fpent *e = seen[i];
+			double ub;
+			if (labs_((long)e->pub - pub) > d->o.window)
+				continue;
+			ub = cp_minhash_sketch_sim(mh, e->sk);
+			if (e->tk != tk && !(ub >= d->o.threshold && ub > best))
+				continue;
+		}
+		d->nnear++;
+		if (load_cand(d, seen[i]->sig, &c) <= 0)
 			continue;
+		/* 32 bits of a band key found it: the whole key must agree */
+		for (b = 0; b < CP_MH_BANDS; b++)
+			if (cp_minhash_band(c.mh, b) == band[b])
+				break;
+		if (b == CP_MH_BANDS) {
+			free(c.keys);
+			continue;
+		}
 		j = cp_minhash_sim(mh, c.mh);
 		/* the same words: an exact copy (all its bands agree, so the
 		 * band lookup finds it like any near one) */
@@ -407,7 +681,7 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
 			nearest->jac = j;
 			nearest->hamming = cp_hamming(simhash, c.simhash);
 			take(nearest, &c);
-			if (load_cand(d, seen[i], &c) <= 0)
+			if (load_cand(d, seen[i]->sig, &c) <= 0)
 				continue;
 		}
 		if (j >= d->o.threshold && j > best &&
@@ -432,7 +706,6 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
 		free(c.keys);
 	}
 }
-
 static int has_theme(const json_t *themes, const char *id)
 {
 	size_t i;
@@ -482,31 +755,41 @@ static void make_pairs(const json_t *sig, pairs *p)
 	}
 }
 
+/* The signals filed under one of the signal's (account, theme) pairs
+ * within the window, the 16 newest of each week, as the event index in
+ * the state file used to give them; each is read and scored. */
 static void by_event(cp_dedupe *d, int64_t tenant, const pairs *p,
     const keys *mine, const uint32_t *mh, long pub, decision *dc)
 {
-	size_t i;
+	size_t i, k;
 	int best = 1;
 
 	for (i = 0; i < p->n; i++) {
 	    int leadership = !strcmp(p->theme[i], "leadership_change");
+	    uint32_t key = cp_fpx_key(d->fx, tenant, p->acc[i], strlen(p->acc[i]),
+		    p->theme[i], strlen(p->theme[i]), 0);
 	    long w;
-	    for (w = LAST_WEEK(d, pub); w >= week_of(pub - d->o.window); w--) {
-		sqlite3_bind_int64(d->events, 1, tenant);
-		cp_db_bind_text(d->events, 2, p->acc[i]);
-		cp_db_bind_text(d->events, 3, p->theme[i]);
-		sqlite3_bind_int64(d->events, 4, pub - d->o.window);
-		sqlite3_bind_int64(d->events, 5, pub + d->o.window);
-		sqlite3_bind_int(d->events, 6, EVENT_LIMIT);
-		sqlite3_bind_int64(d->events, 7, w);
-		while (sqlite3_step(d->events) == SQLITE_ROW) {
-			int64_t s = sqlite3_column_int64(d->events, 0);
+	    if (!key)
+		continue;
+	    for (w = week_of(pub + d->o.window); w >= week_of(pub - d->o.window);
+		w--) {
+		cp_fpseg *s = cp_fpx_seg(d->fx, tenant, w);
+		top t;
+		if (!s)
+			continue;
+		memset(&t, 0, sizeof t);
+		t.max = EVENT_LIMIT;
+		t.by_pub = 1;
+		t.lo = pub - d->o.window;
+		t.hi = pub + d->o.window;
+		cp_fpseg_pairs(s, key, top_add, &t);
+		for (k = 0; k < t.n; k++) {
 			cand c;
 			keys theirs = { { 0 }, 0 };
 			char why[200];
 			int score;
 			double j;
-			if (load_cand(d, s, &c) <= 0)
+			if (load_cand(d, t.e[k]->sig, &c) <= 0)
 				continue;
 			keys_parse(c.keys, &theirs);
 			j = cp_minhash_sim(mh, c.mh);
@@ -524,7 +807,6 @@ static void by_event(cp_dedupe *d, int64_t tenant, const pairs *p,
 				free(c.keys);
 			}
 		}
-		sqlite3_reset(d->events);
 	    }
 	}
 }
@@ -534,11 +816,15 @@ struct cp_dedupe_prep {
 	const char *id;
 	size_t tl;
 	uint32_t mh[CP_MH_N];
-	uint64_t simhash;
+	uint8_t sk[CP_MH_N];
+	int64_t band[CP_MH_BANDS];
+	uint64_t simhash, tk;
 	char textkey[33];
 	keys mine;
 	strbuf ks;
 	pairs p;
+	strbuf ps;                   /* the distinct pairs, for the row */
+	int postings;                /* some are (account, job:…) */
 	long pub;
 	char *accs, *themes, *ents; /* serialised for the signals row */
 };
@@ -550,13 +836,42 @@ static char *dumps(const json_t *v)
 	return v ? cp_json_dumps(v, 0) : xstrdup("[]");
 }
 
+/* File a stored signal in its week's segment (loaded by the lookup). */
+static void remember(cp_dedupe *d, int64_t tenant, const cp_dedupe_prep *x,
+    int64_t rowid, const char *cluster)
+{
+	cp_fpseg *s = cp_fpx_seg(d->fx, tenant, week_of(x->pub));
+	filing f;
+
+	if (rowid > d->maxsig)
+		d->maxsig = rowid;
+	if (!s)
+		return;
+	memset(&f, 0, sizeof f);
+	f.s = s;
+	f.pub = x->pub;
+	f.cluster = cluster;
+	if (cp_fpseg_kind(s) == CP_FPX_FULL) {
+		cp_fpent e;
+		int i;
+		memset(&e, 0, sizeof e);
+		e.sig = rowid;
+		e.pub = x->pub;
+		e.tk = x->tl ? x->tk : 0;
+		memcpy(e.sk, x->sk, sizeof e.sk);
+		for (i = 0; i < CP_MH_BANDS; i++)
+			e.bh[i] = (uint32_t)x->band[i];
+		f.ent = cp_fpseg_add(s, &e, x->tl > 0);
+	}
+	pairs_each(d, tenant, sb_str(&x->ps), file_pair, &f);
+}
+
 static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
     const char *cluster, int64_t *rowid)
 {
 	const json_t *sig = x->sig;
 	char now[CP_TIME_MAX];
-	int rc, b;
-	size_t i;
+	int rc;
 
 	cp_time_format(cp_now(), now);
 	sqlite3_bind_int64(d->sig_ins, 1, tenant);
@@ -578,44 +893,23 @@ static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
 	if ((rc = cp_db_step_done(d->db, d->sig_ins)))
 		return rc;
 	*rowid = sqlite3_last_insert_rowid(d->db);
-	if (x->pub > d->newest)
-		d->newest = x->pub;
 	sqlite3_bind_int64(d->fp_ins, 1, *rowid);
 	sqlite3_bind_int64(d->fp_ins, 2, tenant);
-	cp_db_bind_text(d->fp_ins, 3, x->id);
-	cp_db_bind_text(d->fp_ins, 4, cluster);
-	sqlite3_bind_int64(d->fp_ins, 5, (int64_t)x->simhash);
-	sqlite3_bind_blob(d->fp_ins, 6, x->mh, CP_MH_N * sizeof *x->mh,
+	sqlite3_bind_int64(d->fp_ins, 3, x->pub);
+	cp_db_bind_text(d->fp_ins, 4, x->id);
+	cp_db_bind_text(d->fp_ins, 5, cluster);
+	sqlite3_bind_int64(d->fp_ins, 6, (int64_t)x->simhash);
+	sqlite3_bind_blob(d->fp_ins, 7, x->mh, CP_MH_N * sizeof *x->mh,
 	    SQLITE_STATIC);
-	cp_db_bind_text(d->fp_ins, 7, sb_str(&x->ks));
-	sqlite3_bind_int64(d->fp_ins, 8, x->pub);
-	cp_db_bind_text(d->fp_ins, 9, x->tl ? x->textkey : NULL);
+	cp_db_bind_text(d->fp_ins, 8, x->tl ? x->textkey : NULL);
+	cp_db_bind_text(d->fp_ins, 9, sb_str(&x->ks));
+	cp_db_bind_text(d->fp_ins, 10, sb_str(&x->ps));
+	sqlite3_bind_int(d->fp_ins, 11, x->postings);
 	if ((rc = cp_db_step_done(d->db, d->fp_ins)))
 		return rc;
-	if (x->tl) {
-		sqlite3_bind_int64(d->band_ins, 1, tenant);
-		sqlite3_bind_int64(d->band_ins, 2, *rowid);
-		sqlite3_bind_int64(d->band_ins, 11, week_of(x->pub));
-		for (b = 0; b < CP_MH_BANDS; b++)
-			sqlite3_bind_int64(d->band_ins, b + 3,
-			    cp_minhash_band(x->mh, b));
-		if ((rc = cp_db_step_done(d->db, d->band_ins)))
-			return rc;
-	}
-	for (i = 0; i < x->p.n; i++) {
-		sqlite3_bind_int64(d->ev_ins, 1, tenant);
-		cp_db_bind_text(d->ev_ins, 2, x->p.acc[i]);
-		cp_db_bind_text(d->ev_ins, 3, x->p.theme[i]);
-		sqlite3_bind_int64(d->ev_ins, 4, x->pub);
-		sqlite3_bind_int64(d->ev_ins, 5, *rowid);
-		cp_db_bind_text(d->ev_ins, 6, cluster);
-		sqlite3_bind_int64(d->ev_ins, 7, week_of(x->pub));
-		if ((rc = cp_db_step_done(d->db, d->ev_ins)))
-			return rc;
-	}
+	remember(d, tenant, x, *rowid, cluster);
 	return 0;
 }
-
 static int cluster_join(cp_dedupe *d, int64_t tenant, const char *cluster,
     const char *pub_at, cp_dedupe_result *r)
 {
@@ -653,8 +947,32 @@ static int cluster_new(cp_dedupe *d, int64_t tenant, const char *cluster,
 	return cp_db_step_done(d->db, d->cl_new);
 }
 
+/* Distinct clusters among the postings counted for a surge. */
+typedef struct postcount {
+	uint8_t (*clu)[16];
+	size_t n, cap;
+	long lo, hi;
+} postcount;
+
+static void post_add(int64_t pub, const uint8_t *clu, void *arg)
+{
+	postcount *pc = arg;
+	size_t i;
+
+	if (pub < pc->lo || pub > pc->hi)
+		return;
+	for (i = 0; i < pc->n; i++)
+		if (!memcmp(pc->clu[i], clu, 16))
+			return;
+	if (pc->n == pc->cap) {
+		pc->cap = pc->cap ? pc->cap * 2 : 16;
+		pc->clu = xrealloc(pc->clu, pc->cap * sizeof *pc->clu);
+	}
+	memcpy(pc->clu[pc->n++], clu, 16);
+}
+
 /* Postings of one function at one account within the surge window,
- * counted by cluster (a repost is one posting). */
+ * counted by cluster (a repost is one posting); this one included. */
 static json_t *surge(cp_dedupe *d, int64_t tenant, const json_t *sig,
     const pairs *p, long pub)
 {
@@ -663,33 +981,21 @@ static json_t *surge(cp_dedupe *d, int64_t tenant, const json_t *sig,
 	if (!json_object_get(sig, "job") || d->o.surge_min <= 0)
 		return NULL;
 	for (i = 0; i < p->n; i++) {
-		long n = 0, w;
-		char **seen = NULL;
-		size_t ns = 0, k;
-		for (w = week_of(pub); w >= week_of(pub - d->o.surge_window); w--) {
-			sqlite3_bind_int64(d->surge, 1, tenant);
-			cp_db_bind_text(d->surge, 2, p->acc[i]);
-			cp_db_bind_text(d->surge, 3, p->theme[i]);
-			sqlite3_bind_int64(d->surge, 4, pub - d->o.surge_window);
-			sqlite3_bind_int64(d->surge, 5, pub);
-			sqlite3_bind_int64(d->surge, 6, w);
-			while (sqlite3_step(d->surge) == SQLITE_ROW) {
-				const char *c = cp_db_col_text(d->surge, 0);
-				int dup = 0;
-				for (k = 0; k < ns; k++)
-					if (!strcmp(seen[k], c))
-						dup = 1;
-				if (!dup) {
-					seen = xrealloc(seen, (ns + 1) * sizeof *seen);
-					seen[ns++] = xstrdup(c);
-				}
-			}
-			sqlite3_reset(d->surge);
+		uint32_t key = cp_fpx_key(d->fx, tenant, p->acc[i], strlen(p->acc[i]),
+		    p->theme[i], strlen(p->theme[i]), 0);
+		postcount pc;
+		long w, n;
+		memset(&pc, 0, sizeof pc);
+		pc.lo = pub - d->o.surge_window;
+		pc.hi = pub;
+		for (w = week_of(pub); key && w >= week_of(pub - d->o.surge_window);
+		    w--) {
+			cp_fpseg *s = cp_fpx_seg(d->fx, tenant, w);
+			if (s)
+				cp_fpseg_posts(s, key, post_add, &pc);
 		}
-		n = (long)ns;
-		while (ns)
-			free(seen[--ns]);
-		free(seen);
+		n = (long)pc.n;
+		free(pc.clu);
 		if (n >= d->o.surge_min) {
 			char ev[200];
 			snprintf(ev, sizeof ev, "%ld %s postings at %s within %ld "
@@ -702,7 +1008,6 @@ static json_t *surge(cp_dedupe *d, int64_t tenant, const json_t *sig,
 	}
 	return NULL;
 }
-
 static void explain(const char *id, const decision *dc, const decision *nb,
     const char *cluster)
 {
@@ -724,7 +1029,6 @@ static void explain(const char *id, const decision *dc, const decision *nb,
 	}
 }
 
-
 cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
     char *err, size_t errlen)
 {
@@ -733,6 +1037,7 @@ cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
 	const char *fpx = cp_json_str(sig, "fingerprint");
 	cp_dedupe_prep *x;
 	time_t t;
+	size_t i, j;
 
 	if (!(pub_at && cp_time_parse(pub_at, &t)) &&
 	    !(cp_json_str(sig, "fetched_at") &&
@@ -748,6 +1053,10 @@ cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
 	if (!(o->shingle == CP_SHINGLE_DEFAULT && cp_fp_parse(fpx, &x->simhash)))
 		x->simhash = cp_simhash(text, x->tl, o->shingle);
 	cp_minhash_key(text, x->tl, o->shingle, x->mh, x->textkey);
+	cp_minhash_sketch(x->mh, x->sk);
+	for (i = 0; i < CP_MH_BANDS; i++)
+		x->band[i] = cp_minhash_band(x->mh, (int)i);
+	x->tk = hex64(x->textkey);
 	make_keys(sig, &x->mine);
 	if (json_object_get(sig, "job")) {
 		char *low = cp_text_lower(cp_json_strd(sig, "title", ""),
@@ -757,6 +1066,18 @@ cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
 	}
 	keys_join(&x->mine, &x->ks);
 	make_pairs(sig, &x->p);
+	/* each pair once, as the state file's event index had it */
+	for (i = 0; i < x->p.n; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(x->p.acc[i], x->p.acc[j]) &&
+			    !strcmp(x->p.theme[i], x->p.theme[j]))
+				break;
+		if (j < i)
+			continue;
+		pairs_add(&x->ps, x->p.acc[i], x->p.theme[i]);
+		if (!strncmp(x->p.theme[i], "job:", 4))
+			x->postings = 1;
+	}
 	x->accs = dumps(json_object_get(sig, "account_ids"));
 	x->themes = dumps(json_object_get(sig, "themes"));
 	x->ents = dumps(json_object_get(sig, "entities"));
@@ -769,6 +1090,7 @@ void cp_dedupe_prep_free(cp_dedupe_prep *x)
 		return;
 	keys_free(&x->mine);
 	sb_free(&x->ks);
+	sb_free(&x->ps);
 	free(x->accs);
 	free(x->themes);
 	free(x->ents);
@@ -792,8 +1114,12 @@ int cp_dedupe_apply(cp_dedupe *d, int64_t tenant, cp_dedupe_prep *x,
 	memset(&dc, 0, sizeof dc);
 	memset(&nb, 0, sizeof nb);
 	dc.how = "new";
+	cp_fpx_next(d->fx);
+	if ((rc = window_sync(d)))
+		return rc;
 	sqlite3_bind_int64(d->seen, 1, tenant);
 	cp_db_bind_text(d->seen, 2, id);
+	if (getenv("EXP_SEEN")) cp_db_bind_text(d->seen, 3, pub_at);
 	rc = sqlite3_step(d->seen);
 	sqlite3_reset(d->seen);
 	if (rc == SQLITE_ROW) {
@@ -805,12 +1131,13 @@ int cp_dedupe_apply(cp_dedupe *d, int64_t tenant, cp_dedupe_prep *x,
 	}
 	if (rc != SQLITE_DONE)
 		return cp_db_error(d->db, "look up signal");
-	rc = 0;
+	if ((rc = window_load(d, tenant, x->pub, x->postings)))
+		return rc;
 
 	/* exact, then near, then event */
 	if (x->tl) {
-		near(d, tenant, x->mh, x->simhash, x->textkey, &x->mine, x->pub,
-		    &dc, &nb);
+		near(d, tenant, x->mh, x->band, x->simhash, x->textkey, x->tk,
+		    &x->mine, x->pub, &dc, &nb);
 	}
 	if (!dc.have)
 		by_event(d, tenant, &x->p, &x->mine, x->mh, x->pub, &dc);
@@ -850,6 +1177,7 @@ int cp_dedupe_apply(cp_dedupe *d, int64_t tenant, cp_dedupe_prep *x,
 out:
 	free(dc.best.keys);
 	free(nb.best.keys);
+	cp_fpx_trim(d->fx, WINDOW_MEMORY);
 	return rc;
 }
 

@@ -210,6 +210,25 @@ double cp_minhash_sim(const uint32_t *a, const uint32_t *b)
 	return (double)eq / CP_MH_N;
 }
 
+void cp_minhash_sketch(const uint32_t sig[CP_MH_N], uint8_t sk[CP_MH_N])
+{
+	int i;
+
+	for (i = 0; i < CP_MH_N; i++)
+		sk[i] = (uint8_t)(sig[i] >> 1);
+}
+
+double cp_minhash_sketch_sim(const uint32_t a[CP_MH_N],
+    const uint8_t sk[CP_MH_N])
+{
+	int i, eq = 0;
+
+	for (i = 0; i < CP_MH_N; i++)
+		if (a[i] && (uint8_t)(a[i] >> 1) == sk[i])
+			eq++;
+	return (double)eq / CP_MH_N;
+}
+
 int64_t cp_minhash_band(const uint32_t sig[CP_MH_N], int b)
 {
 	uint64_t x = mix64((uint64_t)(b + 1));

@@ -36,6 +36,14 @@ void cp_minhash_key(const char *text, size_t n, int shingle,
     uint32_t sig[CP_MH_N], char key[33]);
 /* Estimated Jaccard similarity of two signatures, in [0,1]. */
 double cp_minhash_sim(const uint32_t *a, const uint32_t *b);
+/* The sketch of a signature: bits 1..8 of each value (bit 0 is always
+ * set).  Equal values have equal sketches, so the share of equal sketch
+ * values bounds the Jaccard estimate from above (cp_minhash_sketch_sim):
+ * 32 bytes that rule most candidates out without their signature. */
+void cp_minhash_sketch(const uint32_t sig[CP_MH_N], uint8_t sk[CP_MH_N]);
+/* At least cp_minhash_sim(a, b) when sk is the sketch of b. */
+double cp_minhash_sketch_sim(const uint32_t a[CP_MH_N],
+    const uint8_t sk[CP_MH_N]);
 /* The LSH key of band b (0..CP_MH_BANDS-1), never 0. */
 int64_t cp_minhash_band(const uint32_t sig[CP_MH_N], int b);
 /* 32 hex digits + NUL. */

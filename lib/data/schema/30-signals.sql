@@ -27,7 +27,6 @@ CREATE TABLE signals (
 	UNIQUE (tenant_id, id)
 ) STRICT;
 CREATE INDEX signals_document ON signals(tenant_id, document_id);
-CREATE INDEX signals_cluster ON signals(tenant_id, cluster_id);
 CREATE INDEX signals_published ON signals(tenant_id, published_at);
 
 -- Stories: the first signal leads, later ones corroborate.
@@ -44,50 +43,34 @@ CREATE TABLE clusters (
 	PRIMARY KEY (tenant_id, id)
 ) STRICT, WITHOUT ROWID;
 
--- Near-duplicate state per signal: the 64-bit SimHash (the signal's
+-- Near-duplicate state per signal, one row per signals row (sig is its
+-- seq), appended in the same order: the 64-bit SimHash (the signal's
 -- fingerprint), the MinHash signature (32 little-endian uint32), the
--- exact-copy key (a 128-bit hash of the word sequence), the event
--- keys ("m:1.2e9 h:600 p:okoye d:2026-10-27 n:1.3e6 q:3 t:<job title>")
--- and the publication time.  sig is the signals rowid (the benchmark
--- stores fingerprints without signals rows).
+-- exact-copy key (a 128-bit hash of the word sequence, NULL for a signal
+-- without text), the event keys ("m:1.2e9 h:600 p:okoye d:2026-10-27
+-- n:1.3e6 q:3 t:<job title>"), the (account, theme) pairs it is filed
+-- under (each string as its length, a colon and its bytes; job postings
+-- use the theme "job:<function>"; postings = 1 when one does) and the
+-- publication time.  cp-dedupe reads the rows of the weeks around what it
+-- decides into memory with one range scan (fpindex.h) and never reads
+-- them by any other key than sig, so the only index is the one on time:
+-- appending keeps every write in the newest part of the file.
 CREATE TABLE dedupe_fingerprints (
 	sig        INTEGER PRIMARY KEY,
 	tenant_id  INTEGER NOT NULL,
+	published  INTEGER NOT NULL,
 	signal_id  TEXT NOT NULL,
 	cluster_id TEXT NOT NULL,
 	simhash    INTEGER NOT NULL,
 	minhash    BLOB NOT NULL,
+	textkey    TEXT,
 	keys       TEXT NOT NULL DEFAULT '',
-	published  INTEGER NOT NULL,
-	textkey    TEXT                   -- exact-copy key (words, hashed)
+	pairs      TEXT NOT NULL DEFAULT '',
+	postings   INTEGER NOT NULL DEFAULT 0
 ) STRICT;
-
--- The indexes below lead with week, the week of publication (seconds
--- since the epoch / 604800): new rows land in this week's small, hot part
--- of each index instead of anywhere in it, so writing stays as cheap with
--- a million rows as with a thousand, and a lookup visits only the weeks
--- its window touches.
-
--- The banded LSH index: one row per band of each MinHash signature.  A
--- lookup reads at most 8 rows per band and week through the primary key,
--- so its cost does not grow with the number of stored fingerprints.
-CREATE TABLE dedupe_bands (
-	tenant_id INTEGER NOT NULL,
-	week      INTEGER NOT NULL,
-	band      INTEGER NOT NULL,
-	sig       INTEGER NOT NULL,
-	PRIMARY KEY (tenant_id, week, band, sig)
-) STRICT, WITHOUT ROWID;
-
--- Event index for paraphrases: one row per (account, theme) of a signal;
--- job postings use the theme "job:<function>".
-CREATE TABLE dedupe_events (
-	tenant_id  INTEGER NOT NULL,
-	week       INTEGER NOT NULL,
-	account_id TEXT NOT NULL,
-	theme      TEXT NOT NULL,
-	published  INTEGER NOT NULL,
-	sig        INTEGER NOT NULL,
-	cluster_id TEXT NOT NULL,
-	PRIMARY KEY (tenant_id, week, account_id, theme, published, sig)
-) STRICT, WITHOUT ROWID;
+CREATE INDEX dedupe_fingerprints_published
+	ON dedupe_fingerprints(tenant_id, published);
+-- job postings alone, for the hiring-surge count, which looks back
+-- further (30 days) than the clustering window
+CREATE INDEX dedupe_fingerprints_postings
+	ON dedupe_fingerprints(tenant_id, published) WHERE postings = 1;
