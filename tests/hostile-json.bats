@@ -336,3 +336,26 @@ w("{" * 500000 + "\n")' >deep.ndjson
 		    fail "$s: $stderr"
 	done
 }
+
+@test "JSONTestSuite: cp-push - (card ids or records on stdin): no crash, nothing pushed, records rejected by line" {
+	printf '[push]\ntargets = file\n[file]\npath = %s/pushed.ndjson\n' "$T" \
+	    >"$XDG_CONFIG_HOME/clientpulse/config"
+	local m
+	for m in n y i; do
+		run --separate-stderr cp-push - <"$STREAMS/$m.ndjson"
+		[ "$status" -eq 0 ] || assert_equal "$status" 65
+		assert_equal "$output" ""
+		# every n_ line that tries to be a record is rejected by line (a
+		# y_ object with an "id" names a card that is not there)
+		[ "$m" = n ] || continue
+		awk '$3 != "blank" { print $1 }' "$STREAMS/$m.cases" | while read -r n; do
+			line=$(sed -n "${n}p" "$STREAMS/$m.ndjson" | tr -d '\0')
+			[ "${line:0:1}" = "{" ] || continue
+			[[ $stderr == *"cp-push: <stdin>:$n: "* ]] ||
+			    { echo "line $n not rejected: ${line:0:80}"; return 1; }
+		done
+	done
+	[ ! -s "$T/pushed.ndjson" ]
+	run sqlite3 "$CLIENTPULSE_DB" "SELECT count(*) FROM push_outbox"
+	assert_output 0
+}
