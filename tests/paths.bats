@@ -172,3 +172,20 @@ setup() {
 	run "$CP_BUILD/tests/test_config" secret token
 	assert_equal "$status" 0
 }
+
+@test "paths: --textfile metrics replace a planted symlink atomically, never write through it" {
+	mkdir -p metrics
+	printf 'victim\n' >victim
+	ln -s "$T/victim" metrics/clientpulse_acme.prom
+	umask 000
+	run --separate-stderr cp-metrics --textfile "$T/metrics"
+	assert_equal "$status" 0
+	# the link was replaced by a regular file; its target is untouched
+	[ -f metrics/clientpulse_acme.prom ] && [ ! -L metrics/clientpulse_acme.prom ]
+	assert_equal "$(cat victim)" "victim"
+	grep -q '^clientpulse_' metrics/clientpulse_acme.prom
+	# aggregate counts only, readable by the exporter's user by design
+	[ "$(stat -c %a metrics/clientpulse_acme.prom)" = 644 ]
+	# no temporary file left behind
+	assert_equal "$(ls -A metrics | wc -l | tr -d ' ')" 1
+}
