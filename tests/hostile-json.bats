@@ -359,3 +359,13 @@ w("{" * 500000 + "\n")' >deep.ndjson
 	run sqlite3 "$CLIENTPULSE_DB" "SELECT count(*) FROM push_outbox"
 	assert_output 0
 }
+
+@test "JSONTestSuite: cp-search - (one query a line): every line a query or rejected, never an SQL error" {
+	local m
+	for m in n y i; do
+		run --separate-stderr cp-search --json - <"$STREAMS/$m.ndjson"
+		case $status in 0|1|65) ;; *) fail "$m: status $status: ${stderr:0:300}" ;; esac
+		[[ $stderr != *"SQL"* && $stderr != *"fts5"* && $stderr != *"syntax error"* ]] ||
+		    fail "$m: ${stderr:0:300}"
+	done
+}
