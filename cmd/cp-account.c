@@ -4,7 +4,8 @@
  *   cp-account add --name NAME [--id ID] [--domain D] [--alias A]… …
  *   cp-account import [FILE…]        NDJSON account records, upsert
  *   cp-account list [--json] [--owner LOGIN]
- *   cp-account show ID [--json]
+ *   cp-account show ID [--json] [--health] [--ascii]
+ *                                    with the account's health (health.h)
  *   cp-account assign ID… --owner LOGIN
  *   cp-account remove ID…            soft delete (audited, reversible by
  *                                    importing the account again)
@@ -23,6 +24,7 @@
 #include "cli.h"
 #include "db.h"
 #include "exitcode.h"
+#include "health.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -40,14 +42,14 @@ static const char usage[] =
 	"              [--greenhouse TOKEN] [--lever SITE] [--meta JSON]\n"
 	"       cp-account import [--reject FILE] [FILE...]\n"
 	"       cp-account list [--json] [--owner LOGIN]\n"
-	"       cp-account show ID [--json]\n"
+	"       cp-account show ID [--json] [--health] [--ascii]\n"
 	"       cp-account assign ID... --owner LOGIN\n"
 	"       cp-account remove ID...\n"
 	"common options: --db FILE --as USER --tenant NAME -q -v --help --version\n";
 
 enum { OPT_NAME = CP_OPT_LOCAL, OPT_ID, OPT_DOMAIN, OPT_ALIAS, OPT_TICKER,
        OPT_CIK, OPT_INDUSTRY, OPT_SEGMENT, OPT_TIER, OPT_OWNER, OPT_FEED,
-       OPT_GREENHOUSE, OPT_LEVER, OPT_META, OPT_JSON };
+       OPT_GREENHOUSE, OPT_LEVER, OPT_META, OPT_JSON, OPT_HEALTH, OPT_ASCII };
 
 static const struct option longopts[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -65,6 +67,8 @@ static const struct option longopts[] = {
 	{ "lever", required_argument, NULL, OPT_LEVER },
 	{ "meta", required_argument, NULL, OPT_META },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "health", no_argument, NULL, OPT_HEALTH },
+	{ "ascii", no_argument, NULL, OPT_ASCII },
 	CP_CLI_LONGOPTS,
 	CP_CLI_NDJSON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -74,6 +78,7 @@ static sqlite3 *db;
 static cp_user me;
 static char actor[300];
 static int json_out;
+static int health_only, ascii_out;   /* show --health, --ascii */
 static const char *owner_filter;
 
 struct import_stats {
@@ -270,18 +275,49 @@ static void show_list(const char *label, json_t *a)
 	sb_free(&sb);
 }
 
+/* The health view (health.h): after the fields, or alone with
+ * --health; as an object with --json --health. */
+static int show_health(const json_t *a)
+{
+	cp_health h;
+	int rc;
+
+	if ((rc = cp_health_load(db, &me, cp_json_str(a, "id"), cp_now(), &h)))
+		return rc;
+	if (json_out) {
+		json_t *o = cp_health_json(&h, cp_json_str(a, "id"));
+		cp_emit(o);
+		json_decref(o);
+	} else {
+		if (health_only)
+			printf("%-12s %s\n", "name", cp_json_strd(a, "name", ""));
+		else
+			printf("\n");
+		cp_health_print(stdout, &h, cp_term_width(STDOUT_FILENO),
+		    ascii_out || !cp_u_locale_utf8(),
+		    cp_term_color(STDOUT_FILENO));
+	}
+	cp_health_free(&h);
+	return 0;
+}
+
 static int show(const char *id)
 {
 	static const char *const keys[] = { "id", "name", "domain", "ticker",
 	    "cik", "industry", "segment", "owner", "greenhouse_token",
 	    "lever_site", "hubspot_id", "salesforce_id", NULL };
 	json_t *a;
-	int i;
+	int i, rc;
 
 	if (!cp_rbac_in_scope(db, &me, id))
 		return cp_rbac_deny(id);
 	if (!(a = cp_account_get_json(db, me.tenant_id, id)))
 		return cp_rbac_deny(id);
+	if (health_only) {
+		rc = show_health(a);
+		json_decref(a);
+		return rc;
+	}
 	if (json_out) {
 		cp_emit(a);
 		json_decref(a);
@@ -303,8 +339,9 @@ static int show(const char *id)
 		printf("%-12s %s\n", "meta", m);
 		free(m);
 	}
+	rc = show_health(a);
 	json_decref(a);
-	return 0;
+	return rc;
 }
 
 /* assign and remove: one transaction per id, so one bad id does not undo
@@ -419,6 +456,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_JSON: json_out = 1; break;
+		case OPT_HEALTH: health_only = 1; break;
+		case OPT_ASCII: ascii_out = 1; break;
 		}
 	}
 	if (optind >= argc)
@@ -446,6 +485,9 @@ int main(int argc, char **argv)
 	}
 	if (add_rec && strcmp(sub, "add"))
 		cp_usage_error(usage, "account fields are options of 'add' only");
+	if ((health_only || ascii_out) && strcmp(sub, "show"))
+		cp_usage_error(usage, "--%s is an option of 'show' only",
+		    health_only ? "health" : "ascii");
 	if ((rc = cp_cli_ready()))
 		return rc;
 	if ((rc = cp_db_open(cp_cli.db, 0, &db)))
