@@ -104,7 +104,9 @@ static void record_check(cp_reconcile *r, int status)
 	sqlite3_finalize(st);
 }
 
-/* One line per check on stderr; clean ones are left out under -q. */
+/* One line per check on stderr; under -q only the checks with something
+ * for a person (a warning or error left, a failed notify): cron mails
+ * those. */
 static void summary(const cp_reconcile *r, int rc)
 {
 	bool quiet = cp_log_level() < CP_LOG_WARN;
@@ -116,7 +118,8 @@ static void summary(const cp_reconcile *r, int rc)
 	else if (!r->found)
 		cp_log(CP_LOG_WARN, "%s: clean", r->check);
 	else
-		cp_log(quiet ? CP_LOG_ERROR : CP_LOG_WARN, "%s: %ld found, %ld "
+		cp_log(quiet && (r->serious || r->notify_failed) ?
+		    CP_LOG_ERROR : CP_LOG_WARN, "%s: %ld found, %ld "
 		    "fixed%s", r->check, r->found, r->fixed, r->notify &&
 		    r->notify_failed ? ", notify failed" : r->notify ?
 		    ", notified" : "");

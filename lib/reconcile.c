@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem.h"
 #include "reconcile.h"
+#include "search.h"
 #include "strbuf.h"
 #include "timefmt.h"
 
@@ -733,6 +734,87 @@ static int fts_rebuild(cp_reconcile *r, const char *fts, const char *sql)
 	return cp_db_commit(r->db);
 }
 
+/* A count with ?1 bound to a mark. */
+static long count_mark(sqlite3 *db, const char *sql, long long mark)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, mark);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * The indexes of cp-search (55-search.sql) catch up instead of being
+ * written with their rows: rows above a mark (the settings
+ * search.cards_indexed, search.signals_indexed) and cards noted in
+ * search_card_dirty are waiting, not missing.  Anything else out of
+ * step is drift, and the fix is cp-search's own rebuild.
+ */
+static int search_index(cp_reconcile *r, const char *fts)
+{
+	bool cards = !strcmp(fts, "cards_fts");
+	char *m = cp_db_setting(r->db, cards ? "search.cards_indexed" :
+	    "search.signals_indexed");
+	long long mark = m ? atoll(m) : 0;
+	long missing, orphan, stale = 0;
+	bool fixed = false;
+	int rc = 0;
+
+	free(m);
+	if (cards) {
+		missing = count_mark(r->db, "SELECT count(*) FROM cards c"
+		    " WHERE c.rowid <= ?1 AND NOT EXISTS (SELECT 1 FROM cards_fts f"
+		    " WHERE f.rowid = c.rowid) AND c.rowid NOT IN"
+		    " (SELECT rid FROM search_card_dirty)", mark);
+		orphan = count_mark(r->db, "SELECT count(*) FROM cards_fts f"
+		    " WHERE f.rowid NOT IN (SELECT rowid FROM cards)"
+		    " AND f.rowid NOT IN (SELECT rid FROM search_card_dirty)", 0);
+		stale = count_mark(r->db, "SELECT count(*) FROM cards c"
+		    " JOIN cards_fts f ON f.rowid = c.rowid WHERE f.title IS NOT"
+		    " c.title AND c.rowid NOT IN (SELECT rid FROM"
+		    " search_card_dirty)", 0);
+	} else {
+		missing = count_mark(r->db, "SELECT count(*) FROM signals s"
+		    " WHERE s.seq <= ?1 AND s.seq NOT IN (SELECT id FROM"
+		    " signals_fts_docsize)", mark);
+		orphan = count_mark(r->db, "SELECT count(*) FROM"
+		    " signals_fts_docsize d WHERE d.id NOT IN (SELECT seq FROM"
+		    " signals)", 0);
+	}
+	if (missing < 0 || orphan < 0 || stale < 0) {
+		cp_err("index drift: cannot compare %s with its table", fts);
+		return CP_EX_SOFTWARE;
+	}
+	if (missing + orphan + stale == 0)
+		return 0;
+	if (r->fix && !(rc = cp_search_reindex(r->db))) {
+		json_t *nw = json_pack("{s:s}", "index", "rebuilt");
+		if (!(rc = cp_db_begin(r->db))) {
+			rc = cp_audit(r->db, r->me->tenant_id, r->actor,
+			    "index.rebuild", "index", fts, NULL, nw,
+			    "cp-reconcile: index drift (cp-search --reindex)");
+			rc = rc ? (cp_db_rollback(r->db), rc) : cp_db_commit(r->db);
+		}
+		json_decref(nw);
+		fixed = !rc;
+	}
+	if (!rc)
+		cp_reconcile_finding(r, "warning", fts, fixed, json_pack("{s:I, "
+		    "s:I, s:I}", "missing", (json_int_t)missing, "orphans",
+		    (json_int_t)orphan, "stale", (json_int_t)stale), "full-text "
+		    "index out of step: %ld rows missing, %ld orphans, %ld stale "
+		    "(below its catch-up mark)%s", missing, orphan, stale, fixed ?
+		    "; rebuilt (cp-search --reindex)" : "");
+	return rc;
+}
+
 static int one_index(cp_reconcile *r, const char *fts, const char *decl)
 {
 	char table[128], key[64], *sql, *rebuild = NULL;
@@ -740,6 +822,8 @@ static int one_index(cp_reconcile *r, const char *fts, const char *decl)
 	bool fixed = false;
 	int i, rc = 0;
 
+	if (!strcmp(fts, "cards_fts") || !strcmp(fts, "signals_fts"))
+		return search_index(r, fts);
 	for (i = 0; known_fts[i].fts && strcmp(known_fts[i].fts, fts); i++)
 		;
 	if (known_fts[i].fts) {

@@ -225,6 +225,30 @@ fetched_only() {
 	assert_equal "$(sql "SELECT count(*) FROM audit WHERE action = 'index.rebuild' AND entity_id = 'assets_fts'")" 1
 }
 
+@test "index drift: the search indexes, which catch up, drift only below their marks" {
+	# nothing indexed yet: every row is waiting above the marks, not missing
+	run at $H2 cp-reconcile --check index_drift
+	assert_equal "$status" 0
+	cp-search --index >/dev/null 2>&1
+	run at $H2 cp-reconcile --check index_drift
+	assert_equal "$status" 0
+	sql "INSERT INTO signals_fts(signals_fts, rowid, title, text)
+	    SELECT 'delete', seq, title, text FROM signals ORDER BY seq LIMIT 2"
+	sql "DELETE FROM cards_fts WHERE rowid = (SELECT min(rowid) FROM cards)"
+	run at $H2 cp-reconcile --check index_drift
+	assert_equal "$status" 1
+	assert_output --partial '"entity":"signals_fts","detail":"full-text index out of step: 2 rows missing, 0 orphans, 0 stale (below its catch-up mark)"'
+	assert_output --partial '"entity":"cards_fts","detail":"full-text index out of step: 1 rows missing'
+	run at $H2 cp-reconcile --check index_drift --fix
+	assert_equal "$status" 0
+	assert_output --partial 'rebuilt (cp-search --reindex)","fixed":true'
+	run at $H2 cp-reconcile --check index_drift
+	assert_equal "$status" 0
+	run cp-search --type signal Woodgrove
+	assert_equal "$status" 0
+	assert_output --partial "Woodgrove"
+}
+
 # --- audit chain -----------------------------------------------------------
 
 @test "audit chain: intact, then an edited entry is an error finding" {
