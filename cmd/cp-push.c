@@ -7,6 +7,7 @@
  *   cp-push --status [--state STATE] [--json]
  *   cp-push --retry ID...         a failed action back in the queue
  *   cp-push --resolve ID...       settle an action stuck in 'sending'
+ *   cp-push --fetch ID...         what the CRM holds now for done actions
  *
  * Approving a card (cp-inbox approve) enqueued its actions; this sends
  * them (crm.h), records each outcome in the state file and writes one
@@ -39,18 +40,21 @@ static const char usage[] =
 	"       cp-push --status [--state STATE] [--json]\n"
 	"       cp-push --retry ID...\n"
 	"       cp-push --resolve ID...\n"
+	"       cp-push --fetch ID...\n"
 	"common options: --db FILE --as USER --tenant NAME --config FILE\n"
 	"                --log-format text|json -q -v --help --version\n"
 	"Send approved cards' CRM actions (hubspot, salesforce, webhook,\n"
 	"file) from the outbox.  See cp-push(1).\n";
 
-enum { OPT_STATUS = CP_OPT_LOCAL, OPT_RETRY, OPT_RESOLVE, OPT_TARGET,
+enum { OPT_STATUS = CP_OPT_LOCAL, OPT_RETRY, OPT_RESOLVE, OPT_FETCH,
+       OPT_TARGET,
        OPT_LIMIT, OPT_NOWAIT, OPT_TOKENFILE, OPT_STATE, OPT_JSON };
 
 static const struct option longopts[] = {
 	{ "status", no_argument, NULL, OPT_STATUS },
 	{ "retry", no_argument, NULL, OPT_RETRY },
 	{ "resolve", no_argument, NULL, OPT_RESOLVE },
+	{ "fetch", no_argument, NULL, OPT_FETCH },
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "no-wait", no_argument, NULL, OPT_NOWAIT },
@@ -206,6 +210,40 @@ static int resolve_one(cp_crm *c, const char *id)
 	return rc;
 }
 
+/* The object as the CRM has it now: {"key","target","action","remote_id",
+ * "object"} or "gone": true. */
+static int fetch_one(cp_crm *c, const char *id)
+{
+	cp_outbox_row r;
+	json_t *obj = NULL, *out;
+	bool gone;
+	int rc = cp_outbox_get(db, me.tenant_id, id, &r);
+
+	if (rc == 1)
+		return cp_rbac_deny(id);
+	if (rc)
+		return rc;
+	if (strcmp(r.state, "done")) {
+		cp_err("%s: %s, not done: nothing in the CRM to fetch", r.key,
+		    r.state);
+		cp_outbox_row_free(&r);
+		return CP_EX_DATAERR;
+	}
+	if (!(rc = cp_crm_fetch(c, &r, &obj, &gone))) {
+		out = json_pack("{s:s,s:s,s:s,s:s?}", "key", r.key, "target",
+		    cp_target_name(r.target), "action",
+		    cp_push_action_name(r.action), "remote_id", r.remote_id);
+		if (gone)
+			json_object_set_new(out, "gone", json_true());
+		else
+			json_object_set_new(out, "object", obj);
+		cp_emit(out);
+		json_decref(out);
+	}
+	cp_outbox_row_free(&r);
+	return rc;
+}
+
 /* ---- the run ------------------------------------------------------------- */
 
 static void emit(const json_t *rec, void *arg)
@@ -301,7 +339,7 @@ static int run(cp_crm_opts *o)
 
 int main(int argc, char **argv)
 {
-	enum { RUN, STATUS, RETRY, RESOLVE } mode = RUN;
+	enum { RUN, STATUS, RETRY, RESOLVE, FETCH } mode = RUN;
 	cp_crm_opts o;
 	const char *state = NULL, *token_file = NULL;
 	bool json = false;
@@ -318,6 +356,7 @@ int main(int argc, char **argv)
 		case OPT_STATUS: mode = STATUS; break;
 		case OPT_RETRY: mode = RETRY; break;
 		case OPT_RESOLVE: mode = RESOLVE; break;
+		case OPT_FETCH: mode = FETCH; break;
 		case OPT_JSON: json = true; break;
 		case OPT_NOWAIT: o.wait_lock = false; break;
 		case OPT_TOKENFILE: token_file = optarg; break;
@@ -343,9 +382,11 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if ((mode == RETRY || mode == RESOLVE) && optind == argc)
+	if ((mode == RETRY || mode == RESOLVE || mode == FETCH) &&
+	    optind == argc)
 		cp_usage_error(usage, "--%s: which action (ID or key)?",
-		    mode == RETRY ? "retry" : "resolve");
+		    mode == RETRY ? "retry" : mode == FETCH ? "fetch" :
+		    "resolve");
 	if (mode == STATUS && optind < argc)
 		cp_usage_error(usage, "--status takes no arguments");
 	if ((rc = cp_cli_ready()))
@@ -367,16 +408,19 @@ int main(int argc, char **argv)
 		for (i = optind; i < argc; i++)
 			rc = cp_exit_worst(rc, retry_one(argv[i]));
 		break;
-	case RESOLVE: {
+	case RESOLVE:
+	case FETCH: {
 		cp_crm *crm;
-		if ((rc = need_admin("resolve pushes")))
+		if ((rc = need_admin(mode == FETCH ? "read pushed objects" :
+		    "resolve pushes")))
 			break;
 		o.me = &me;
 		o.actor = actor;
 		if ((rc = cp_crm_open(db, &o, &crm)))
 			break;
 		for (i = optind; i < argc; i++)
-			rc = cp_exit_worst(rc, resolve_one(crm, argv[i]));
+			rc = cp_exit_worst(rc, mode == FETCH ?
+			    fetch_one(crm, argv[i]) : resolve_one(crm, argv[i]));
 		cp_crm_close(crm);
 		break;
 	}

@@ -342,6 +342,27 @@ push.done"
 	wait "$holder"
 }
 
+@test "--fetch shows what the CRM holds now for a done action, or that it is gone" {
+	cp-inbox approve -q "$C_FB"
+	cp-push >/dev/null
+	deal=$(db "SELECT id FROM push_outbox WHERE target = 'hubspot' AND action = 'opportunity'")
+	opp=$(db "SELECT idem_key FROM push_outbox WHERE target = 'salesforce' AND action = 'opportunity'")
+	run cp-push --fetch "$deal" "$opp"
+	assert_success
+	assert_equal "$(jq -s -r '.[0].object | [.dealname, .dealstage] | @tsv' <<<"$output")" \
+	    "$(printf 'Fabrikam - finance modernisation assessment\tappointmentscheduled')"
+	assert_equal "$(jq -s -r '.[1].object | [.Name, .StageName, ._id] | @tsv' <<<"$output")" \
+	    "$(printf 'Fabrikam - finance modernisation assessment\tProspecting\t%s' \
+	    "$(db "SELECT remote_id FROM push_outbox WHERE idem_key = '$opp'")")"
+	db "UPDATE push_outbox SET remote_id = '999999' WHERE id = $deal"
+	run cp-push --fetch "$deal"
+	assert_success
+	assert_equal "$(jq -r .gone <<<"$output")" true
+	cp-inbox approve -q "$C_CO"
+	run -65 cp-push --fetch "$(db "SELECT id FROM push_outbox WHERE state = 'queued' LIMIT 1")"
+	assert_output --partial "queued, not done: nothing in the CRM to fetch"
+}
+
 @test "another cp-push holds the lock: --no-wait exits 75, without it the run waits" {
 	cp-inbox approve -q "$C_CO"
 	flock "$CLIENTPULSE_DB.push.lock" sleep 1 3>&- &
