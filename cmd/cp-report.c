@@ -93,7 +93,8 @@ int main(int argc, char **argv)
 		cp_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 	if (json && csv)
 		cp_usage_error(usage, "--json and --csv: choose one");
-	until = until_arg ? when("--until", until_arg, cp_now()) : cp_now();
+	/* the period ends after this second: a card made just now counts */
+	until = until_arg ? when("--until", until_arg, cp_now()) : cp_now() + 1;
 	since = when("--since", since_arg, until);
 	if (since >= until)
 		cp_usage_error(usage, "--since must be before --until");
