@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,9 @@ bool cp_duration_parse(const char *s, long *seconds)
 	default: return false;
 	}
 	if (*end && end[1])
+		return false;
+	/* "99999999999h" is no duration (v * mult would overflow) */
+	if (v > LONG_MAX / mult)
 		return false;
 	*seconds = v * mult;
 	return true;
