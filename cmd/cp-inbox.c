@@ -11,6 +11,7 @@
  *   cp-inbox stats [FILTERS] [--json]
  *   cp-inbox export --csv|--json [FILTERS]
  *   cp-inbox sla [HOURS]                   show or (admin) set the review SLA
+ *   cp-inbox -i [FILTERS]                  interactive triage (lib/triage.c)
  *
  * Reading is scoped by lib/inbox.c, deciding goes through lib/review.c
  * (version-checked, audited).  Each subcommand is a row of commands[]
@@ -44,6 +45,7 @@
 #include "strbuf.h"
 #include "table.h"
 #include "timefmt.h"
+#include "triage.h"
 #include "unicode.h"
 #include "utf8.h"
 
@@ -61,13 +63,14 @@ static const char usage[] =
 	"                [--since TIME|AGE] [--min-score N] [--json]\n"
 	"       cp-inbox export --csv|--json [--all] [--status STATUS] [filters]\n"
 	"       cp-inbox sla [HOURS] [--json]\n"
+	"       cp-inbox -i|--interactive [--all] [--status STATUS] [filters]\n"
 	"common options: --db FILE --as USER --tenant NAME -q -v --help --version\n";
 
 enum {
 	OPT_ALL = CP_OPT_LOCAL, OPT_STATUS, OPT_MINSCORE, OPT_ACCOUNT,
 	OPT_THEME, OPT_SOURCE, OPT_SINCE, OPT_LIMIT, OPT_JSON, OPT_CSV,
 	OPT_NOTE, OPT_REASON, OPT_TITLE, OPT_NARRATIVE, OPT_NEXTSTEP,
-	OPT_OUTREACH, OPT_NOPAGER
+	OPT_OUTREACH, OPT_NOPAGER, OPT_INTERACTIVE
 };
 
 static const struct option longopts[] = {
@@ -88,6 +91,7 @@ static const struct option longopts[] = {
 	{ "next-step", required_argument, NULL, OPT_NEXTSTEP },
 	{ "outreach", required_argument, NULL, OPT_OUTREACH },
 	{ "no-pager", no_argument, NULL, OPT_NOPAGER },
+	{ "interactive", no_argument, NULL, OPT_INTERACTIVE },
 	CP_CLI_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -1550,6 +1554,20 @@ static int cmd_sla(int argc, char **argv)
 	return cp_db_commit(db);
 }
 
+/* ---- interactive triage (-i) ------------------------------------------- */
+
+static int cmd_triage(int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (argc)
+		cp_usage_error(usage, "-i takes no arguments");
+	if ((rc = cp_rbac_load_scope(db, &me)))
+		return rc;
+	return cp_triage_run(db, &me, actor, &o.f);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct command {
@@ -1565,6 +1583,8 @@ static const struct command {
 	{ "stats", cmd_stats, F_FILTERS | BIT(OPT_JSON) | BIT(OPT_NOPAGER) },
 	{ "export", cmd_export, F_SELECT | BIT(OPT_JSON) | BIT(OPT_CSV) },
 	{ "sla", cmd_sla, BIT(OPT_JSON) },
+	/* -i, not a word: chosen by the option, over the list */
+	{ "-i", cmd_triage, F_SELECT | BIT(OPT_INTERACTIVE) },
 	{ NULL, NULL, 0 }
 };
 
@@ -1646,9 +1666,9 @@ int main(int argc, char **argv)
 	char **args;
 
 	cp_cli_init(argc, argv);
-	while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "hqvi", longopts, NULL)) != -1)
 		if (!cp_cli_option(c, optarg, usage))
-			parse_option(c, optarg);
+			parse_option(c == 'i' ? OPT_INTERACTIVE : c, optarg);
 	args = argv + optind;
 	nargs = argc - optind;
 	/* no subcommand is the list */
@@ -1661,6 +1681,13 @@ int main(int argc, char **argv)
 		cmd = k;
 		args++;
 		nargs--;
+	}
+	if (o.given & BIT(OPT_INTERACTIVE)) {
+		if (cmd->run != cmd_list)
+			cp_usage_error(usage, "-i opens the list, not '%s'",
+			    cmd->name);
+		for (cmd = commands; cmd->run != cmd_triage; cmd++)
+			;
 	}
 	if (cmd->run == cmd_list && nargs)
 		cp_usage_error(usage, "list takes no arguments");
