@@ -599,3 +599,21 @@ embed_config() {
 	assert_success
 	assert_equal "$(head -1 <<<"$output" | jq -r .id)" "$NW_CFO"
 }
+
+@test "bash completion: flags, kinds (after a comma too), accounts in scope" {
+	complete_words() {
+		bash -c '
+			source "$1/completions/bash/cp-search"; shift
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			_cp_search cp-search "${COMP_WORDS[COMP_CWORD]}" ""
+			printf "%s\n" "${COMPREPLY[@]}"' _ "$CP_TOP" "$@"
+	}
+	run complete_words cp-search --hy
+	assert_output "--hybrid"
+	run complete_words cp-search --type card,s
+	assert_output "card,signal"
+	CLIENTPULSE_AS=bob run complete_words cp-search --account ""
+	assert_output "contoso"
+	run complete_words cp-search cfo
+	assert_output ""
+}
