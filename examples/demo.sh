@@ -26,6 +26,11 @@ base_url = file://$here/jobs/lever
 [news]
 feed = file://$here/feeds/wire.xml
 feed = file://$here/feeds/techdaily.atom
+# the CRM is a file here: each action as the CRM would receive it
+[push]
+targets = file
+[file]
+path = $work/crm-pushes.ndjson
 CONF
 
 step() {
@@ -65,4 +70,14 @@ first=$(clientpulse inbox --as alice --json 2>/dev/null | head -1 |
 if [ -n "$first" ]; then
 	step "clientpulse inbox show $first"
 	COLUMNS=${COLUMNS:-120} clientpulse inbox show "$first" --as alice
+
+	step "clientpulse inbox approve $first --as alice"
+	clientpulse inbox approve "$first" --as alice --note "calling them today"
+
+	step "clientpulse run --stages push (the file target: no CRM needed)"
+	clientpulse run -v --stages push
+	clientpulse push --status
+	echo "CRM actions written to the file target:"
+	jq -c '{action, state, key, subject: (.payload.subject // .payload.title // .payload.name)}' \
+	    "$work/crm-pushes.ndjson" 2>/dev/null || cat "$work/crm-pushes.ndjson"
 fi

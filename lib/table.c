@@ -75,6 +75,9 @@ static void print_row(cp_table *t, FILE *fp, char **cells, const int *w,
 			cp_u_fit(&sb, cells[i], w[i], t->right[i], ascii);
 		}
 	}
+	/* no trailing blanks, whatever the empty cells at the end */
+	while (sb.len && sb.buf[sb.len - 1] == ' ')
+		sb_truncate(&sb, sb.len - 1);
 	sb_adds(&sb, post);
 	sb_addc(&sb, '\n');
 	fwrite(sb.buf, 1, sb.len, fp);
