@@ -187,58 +187,81 @@ static int split(sqlite3 *db, int64_t tenant_id, int xfd, int afd, int bfd,
 	return rc;
 }
 
-/* Run names[] as one pipeline reading fd; its stages join r->st. */
-static int run_part(cp_replay *r, const char *const *names, int n, int fd,
+/*
+ * Run one stage alone, reading in_fd from its start and writing out_fd
+ * (-1: counted and dropped).  A replay runs its stages one after the
+ * other through files, not as a live pipeline: it is rare, it reads
+ * everything at once, and a stage alone can never wait for a lock that
+ * the next stage holds while that one waits for its output.
+ */
+static int run_one(cp_replay *r, const char *name, int in_fd, long in,
     int out_fd, const cp_runopts *o)
 {
 	cp_stage *st = &r->st[r->nst];
-	int i;
+	int rc;
 
-	if (r->nst + n > CP_REPLAY_MAXSTAGES)
+	if (r->nst >= CP_REPLAY_MAXSTAGES)
 		return CP_EX_SOFTWARE;
-	for (i = 0; i < n; i++)
-		cp_run_stage(&st[i], names[i], o);
-	r->nst += n;
-	lseek(fd, 0, SEEK_SET);
-	return cp_pipeline_run(st, n, fd, out_fd, o->keep_fd);
+	cp_run_stage(st, name, o);
+	r->nst++;
+	lseek(in_fd, 0, SEEK_SET);
+	if (out_fd >= 0 && (ftruncate(out_fd, 0) < 0 ||
+	    lseek(out_fd, 0, SEEK_SET) < 0)) {
+		cp_err("replay: temporary file: %s", strerror(errno));
+		return CP_EX_IOERR;
+	}
+	rc = cp_pipeline_run(st, 1, in_fd, out_fd, o->keep_fd);
+	st->in = in;
+	return rc;
+}
+
+/* names[] one after the other, from in_fd, through two scratch files. */
+static int run_chain(cp_replay *r, const char *const *names, int n,
+    int in_fd, long in, int tmp[2], const cp_runopts *o)
+{
+	int i, rc = 0, src = in_fd;
+
+	for (i = 0; i < n && !rc; i++) {
+		int dst = i == n - 1 ? -1 : tmp[i % 2];
+		rc = run_one(r, names[i], src, in, dst, o);
+		in = r->st[r->nst - 1].out;
+		src = dst;
+		/* a stage that could not run at all ends the chain */
+		if (r->st[r->nst - 1].status == 127)
+			break;
+	}
+	return rc;
 }
 
 int cp_replay_docs(sqlite3 *db, int64_t tenant_id, int docs_fd, long ndocs,
     const cp_runopts *o, cp_replay *r)
 {
-	static const char *const ex[] = { "extract" };
 	static const char *const lead[] = { "score", "card" };
 	static const char *const fresh[] = { "dedupe", "score", "card" };
-	int xfd = -1, afd = -1, bfd = -1, rc;
+	int xfd = -1, afd = -1, bfd = -1, tmp[2] = { -1, -1 }, rc;
 
 	memset(r, 0, sizeof *r);
 	r->docs = ndocs;
 	if (ndocs <= 0)
 		return 0;
 	if ((xfd = cp_tempfd()) < 0 || (afd = cp_tempfd()) < 0 ||
-	    (bfd = cp_tempfd()) < 0) {
+	    (bfd = cp_tempfd()) < 0 || (tmp[0] = cp_tempfd()) < 0 ||
+	    (tmp[1] = cp_tempfd()) < 0) {
 		rc = CP_EX_CANTCREAT;
 		goto out;
 	}
-	if ((rc = run_part(r, ex, 1, docs_fd, xfd, o)))
+	if ((rc = run_one(r, "extract", docs_fd, ndocs, xfd, o)))
 		goto out;
-	r->st[0].in = ndocs;
 	/* what cp-extract wrote is good whatever became of the rest */
 	if (r->st[0].status == 127)
 		goto out;
 	if ((rc = split(db, tenant_id, xfd, afd, bfd, r)))
 		goto out;
 	/* the leads first: they were decided before anything still fresh */
-	if (r->leads) {
-		if ((rc = run_part(r, lead, 2, bfd, -1, o)))
-			goto out;
-		r->st[r->nst - 2].in = r->leads;
-	}
-	if (r->fresh) {
-		if ((rc = run_part(r, fresh, 3, afd, -1, o)))
-			goto out;
-		r->st[r->nst - 3].in = r->fresh;
-	}
+	if (r->leads && (rc = run_chain(r, lead, 2, bfd, r->leads, tmp, o)))
+		goto out;
+	if (r->fresh)
+		rc = run_chain(r, fresh, 3, afd, r->fresh, tmp, o);
 out:
 	if (xfd >= 0)
 		close(xfd);
@@ -246,5 +269,9 @@ out:
 		close(afd);
 	if (bfd >= 0)
 		close(bfd);
+	if (tmp[0] >= 0)
+		close(tmp[0]);
+	if (tmp[1] >= 0)
+		close(tmp[1]);
 	return rc;
 }

@@ -19,7 +19,11 @@
  *
  * Leads go first, as they did.  Every stage is idempotent (cp-card finds
  * the card by id and changes nothing when nothing is new), so replaying
- * a document that had gone all the way through changes nothing.
+ * a document that had gone all the way through changes nothing.  The
+ * stages of a replay run one after the other, each from a file into a
+ * file: a replay reads everything at once, and a stage running alone can
+ * never wait for a write lock the next stage holds while that one waits
+ * for its output.
  */
 #ifndef CP_REPLAY_H
 #define CP_REPLAY_H
