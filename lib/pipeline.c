@@ -31,13 +31,21 @@
 #include "strbuf.h"
 
 #define RELAYBUF (256 * 1024)
+#define RELAYMAX (256 * 1024 * 1024)
 #define MAXPIPE 16
 
+/*
+ * A relay keeps reading a stage's output even when the next stage does
+ * not read, growing its buffer up to RELAYMAX: a stage that writes while
+ * holding the state file's write lock (and the next one waiting for that
+ * lock before it reads again) then never blocks on a full pipe, so the
+ * two cannot deadlock; beyond RELAYMAX the pipe pushes back as usual.
+ */
 struct relay {
 	int src, dst;           /* dst -1: nowhere (dropped) */
 	bool sink;              /* dst is the caller's out_fd (blocking) */
 	char *buf;
-	size_t len, off;
+	size_t len, off, cap;
 	long lines;
 	bool eof, seen;
 };
@@ -189,6 +197,7 @@ static int start(cp_stage *st, int n, struct relay *r, int in_fd, int out_fd,
 		r[i].src = out[0];
 		r[i].dst = -1;
 		r[i].buf = xmalloc(RELAYBUF);
+		r[i].cap = RELAYBUF;
 		nonblock(out[0]);
 	}
 	if (n > 0 && out_fd >= 0) {
@@ -234,9 +243,37 @@ static void to_sink(struct relay *r)
 	r->len = r->off = 0;
 }
 
+/* Room to read into: the bytes already passed on are dropped first,
+ * then the buffer grows (up to RELAYMAX). */
+static bool room(struct relay *r)
+{
+	if (r->len < r->cap)
+		return true;
+	if (r->off) {
+		memmove(r->buf, r->buf + r->off, r->len - r->off);
+		r->len -= r->off;
+		r->off = 0;
+		return true;
+	}
+	if (r->cap >= RELAYMAX)
+		return false;
+	r->cap *= 2;
+	r->buf = xrealloc(r->buf, r->cap);
+	return true;
+}
+
+static bool can_read(const struct relay *r)
+{
+	return !r->eof && (r->len < r->cap || r->off || r->cap < RELAYMAX);
+}
+
 static void on_read(cp_stage *s, struct relay *r)
 {
-	ssize_t k = read(r->src, r->buf + r->len, RELAYBUF - r->len);
+	ssize_t k;
+
+	if (!room(r))
+		return;
+	k = read(r->src, r->buf + r->len, r->cap - r->len);
 
 	if (k > 0) {
 		if (!r->seen) {
@@ -278,7 +315,7 @@ static int pump(cp_stage *st, struct relay *r, int n)
 		int k = 0, i;
 
 		for (i = 0; i < n; i++) {
-			if (!r[i].eof && r[i].len < RELAYBUF) {
+			if (can_read(&r[i])) {
 				pf[k].fd = r[i].src;
 				pf[k].events = POLLIN;
 				map[k++] = i;
