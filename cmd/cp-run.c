@@ -504,7 +504,7 @@ int main(int argc, char **argv)
 	 * follows its document within the run instead of after a pipe
 	 * buffer's worth of others, and no stage sits on a write
 	 * transaction while waiting for input another stage cannot write
-	 * without the same lock (cp-run(1), CAVEATS). */
+	 * without the same lock (cp-run(1)). */
 	R.o.unbuffered = true;
 	set_stages(list, push);
 	/* a push-only run has a lock of its own: pushes every few minutes
