@@ -285,6 +285,28 @@ static char *join_args(int n, char **v)
 	return sb_detach(&sb);
 }
 
+/* A second connection for searching signals alongside cards (search.h);
+ * without one, they are searched one after the other. */
+static sqlite3 *db2;
+
+static void second_connection(void)
+{
+	int kinds = o.s.kinds ? o.s.kinds : CP_SK_ALL;
+
+	if (!(kinds & CP_SK_CARD) || !(kinds & CP_SK_SIGNAL) ||
+	    !cp_conf_bool("search.parallel", NULL, true))
+		return;
+	if (cp_db_open(cp_db_filename(db), 0, &db2))
+		return;
+	cp_db_exec(db2, "PRAGMA mmap_size = 1073741824");
+	if (cp_rbac_load_scope(db2, &me)) {
+		cp_db_close(db2);
+		db2 = NULL;
+		return;
+	}
+	o.s.db2 = db2;
+}
+
 /* --index and --reindex */
 static int maintain(void)
 {
@@ -396,6 +418,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (o.mode != FTS && (rc = cp_embed_open(&emb)))
 		goto out;
+	if (!o.index && !o.reindex && o.mode != SEMANTIC)
+		second_connection();
 	if (o.index || o.reindex) {
 		rc = maintain();
 		goto out;
@@ -421,6 +445,8 @@ int main(int argc, char **argv)
 out:
 	free(query);
 	cp_embed_close(emb);
+	if (db2)
+		cp_db_close(db2);
 	cp_db_close(db);
 	return cp_ndjson_status(rc);
 }

@@ -81,6 +81,10 @@ typedef struct cp_search_opts {
 	long limit;               /* results of each kind; default 10 */
 	long candidates;          /* search.max_candidates */
 	bool ascii;               /* "..." instead of "…" in snippets */
+	sqlite3 *db2;             /* a second connection to the same file,
+	                             temp.scope loaded: signals are then
+	                             searched alongside cards, in a thread;
+	                             NULL: one after the other */
 } cp_search_opts;
 
 void cp_search_opts_default(cp_search_opts *o);
