@@ -617,3 +617,25 @@ embed_config() {
 	run complete_words cp-search cfo
 	assert_output ""
 }
+
+@test "the query language: what a query becomes for FTS5" {
+	local q want got
+	while IFS='|' read -r q want; do
+		got=$(cp-search -vv --type asset -- "$q" 2>&1 >/dev/null </dev/null |
+		    sed -n 's/^cp-search: debug: fts: //p')
+		[ "$got" = "$want" ] || { echo "'$q': expected $want, got $got"; return 1; }
+	done <<-'TABLE'
+	cfo jane|"cfo" AND "jane"
+	cfo AND jane|"cfo" AND "jane"
+	a OR b c|("a") OR ("b" AND "c")
+	cloud-native "supply chain" acqui*|"cloud native" AND "supply chain" AND "acqui" *
+	ab* abc*|"ab" AND "abc" *
+	x -y NOT z|("x") NOT ("y" OR "z")
+	title:cfo NEAR(a b)|"title cfo" AND "NEAR a" AND "b"
+	"unterminated phrase|"unterminated phrase"
+	OR cfo OR|"OR" AND "cfo" AND "OR"
+	c"f"o|"c" AND "f" AND "o"
+	{title}: ^cfo +x|"title" AND "cfo" AND "x"
+	Café 株式会社*|"Café" AND "株式会社" *
+	TABLE
+}
