@@ -206,6 +206,17 @@ static int commit(void)
 	return 0;
 }
 
+/* The reader is about to wait on an empty pipe: commit first, so the
+ * stage upstream is never kept waiting for our lock while we wait for
+ * its next line, and pass on what is done. */
+static int idle(void)
+{
+	int rc = commit();
+
+	fflush(stdout);
+	return rc;
+}
+
 static bool input_idle(const cp_line *ln)
 {
 	struct pollfd p = { STDIN_FILENO, POLLIN, 0 };
@@ -336,6 +347,7 @@ static int run(int nargs, char **args, const char *narr)
 	if ((rc = cp_cardgen_new(S.db, &S.me, &S.gen)))
 		return rc;
 
+	cp_ndjson.idle = idle;
 	rc = cp_ndjson_inputs_raw(nargs, args, one_line, NULL);
 	if (!rc || rc == CP_EX_NOINPUT)
 		rc = cp_exit_worst(rc, commit());

@@ -429,6 +429,37 @@ static void dropped(const struct cand *c, size_t emitted, char *why,
 		    "%ld)", S.max_per);
 }
 
+/*
+ * Records made while the postings' write transaction is open wait here
+ * until it commits: writing them could block on a full pipe while the
+ * next stage (cp-card) waits for the write lock we hold — a deadlock
+ * through the pipe.  The state is committed before anything goes out.
+ */
+static json_t *held;
+static long txn_postings;   /* postings recorded in the open transaction */
+
+static void out(json_t *o)
+{
+	if (!S.in_txn) {
+		cp_emit(o);
+		return;
+	}
+	if (!held)
+		held = json_array();
+	json_array_append(held, o);
+}
+
+static void release_held(void)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(held, i, o)
+		cp_emit(o);
+	json_decref(held);
+	held = NULL;
+}
+
 /* Emit (or explain) the candidates of one account, best first. */
 static void emit_cands(struct cand *cs, size_t n,
     json_t *(*make)(struct cand *, void *), void *arg)
@@ -449,7 +480,7 @@ static void emit_cands(struct cand *cs, size_t n,
 		if (S.explain)
 			explain_opp(o, &cs[i], why);
 		else
-			cp_emit(o);
+			out(o);
 		json_decref(o);
 		if (*why) {
 			S.below++;
@@ -664,12 +695,20 @@ static int flush(void)
 		free(S.dirty[i].function);
 	}
 	S.ndirty = 0;
+	txn_postings = 0;
 	if (S.in_txn) {
 		S.in_txn = false;
 		if (rc)
 			cp_db_rollback(S.db);
 		else
 			rc = cp_db_commit(S.db);
+	}
+	/* committed (or rolled back): only now may records go out */
+	if (!rc)
+		release_held();
+	else {
+		json_decref(held);
+		held = NULL;
 	}
 	if (!rc && cp_ndjson.unbuffered)
 		fflush(stdout);
@@ -697,6 +736,18 @@ static int prune(void)
 		return rc;
 	}
 	return cp_db_commit(S.db);
+}
+
+/* The reader is about to wait on an empty pipe: never with the write
+ * lock held (cp-card may be waiting for it), and what is done goes on. */
+static int idle(void)
+{
+	int rc = 0;
+
+	if (S.ndirty || S.in_txn)
+		rc = flush();
+	fflush(stdout);
+	return rc;
 }
 
 /* Nothing more to read right now: a pipe gone quiet. */
@@ -758,11 +809,18 @@ static int one_signal(json_t *rec, const cp_line *ln, const cp_sigraw *raw)
 			    (rc = cp_surge_record(S.db, S.me.tenant_id, a->id, &sv)))
 				break;
 			S.postings++;
+			txn_postings++;
 			mark_dirty(a, sv.job_function);
 		}
 	}
 	cp_sigview_free(&sv);
-	if (!rc && (S.ndirty || S.in_txn) && input_idle(ln))
+	/* Commit when the input pauses, and in any case every few hundred
+	 * held records: the write lock is never held for long (cp-card
+	 * waits for it) and the held records stay few.  A count, not a
+	 * clock, so a file gives the same output every time. */
+	if (!rc && (S.ndirty || S.in_txn) &&
+	    (input_idle(ln) || txn_postings >= 512 ||
+	    (held && json_array_size(held) >= 256)))
 		rc = flush();
 	return rc;
 }
@@ -919,6 +977,7 @@ static int run(int nargs, char **args, bool priors, bool cards)
 	if (!S.pbs.n)
 		cp_warn("tenant %s has no active playbooks: nothing can match "
 		    "(see cp-playbook import)", S.me.tenant);
+	cp_ndjson.idle = idle;
 	rc = cp_ndjson_inputs_raw(nargs, args, one_line, NULL);
 	if (!rc || rc == CP_EX_NOINPUT) {
 		int frc = flush();

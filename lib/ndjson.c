@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "strbuf.h"
 #include "utf8.h"
 
-struct cp_ndjson_opts cp_ndjson = { 16u << 20, NULL, false };
+struct cp_ndjson_opts cp_ndjson = { 16u << 20, NULL, false, NULL };
 
 static unsigned long nrejected, naccepted;
 static cp_rawline_fn raw_fn;	/* cp_ndjson_inputs_raw: no JSON parse */
@@ -175,6 +176,18 @@ static size_t read_some(FILE *fp, char *p, size_t n, bool *failed)
 	return (size_t)r;
 }
 
+/* Before a read that would block, let the stage let go of its locks. */
+static int wait_idle(FILE *fp)
+{
+	struct pollfd p = { fileno(fp), POLLIN, 0 };
+
+	if (!cp_ndjson.idle || p.fd < 0)
+		return 0;
+	if (poll(&p, 1, 0) != 0)
+		return 0;	/* input ready (or an error read() will report) */
+	return cp_ndjson.idle();
+}
+
 /*
  * The buffer holds [start, end) of unread bytes.  A line longer than
  * max_line is never held whole: once the limit is passed, the rest of the
@@ -234,6 +247,8 @@ int cp_ndjson_read(FILE *fp, const char *name, cp_record_fn fn, void *arg)
 			cap *= 2;
 			buf = xrealloc(buf, cap);
 		}
+		if ((rc = wait_idle(fp)) != 0)
+			break;
 		{
 			bool failed = false;
 			size_t n = read_some(fp, buf + end, cap - end, &failed);

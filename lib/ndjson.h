@@ -30,6 +30,15 @@ struct cp_ndjson_opts {
 	size_t max_line;          /* bytes; default 16 MiB */
 	const char *reject_path;  /* --reject FILE, or NULL */
 	bool unbuffered;          /* --unbuffered */
+	/*
+	 * Called when the reader is about to wait for more input (nothing
+	 * complete is buffered and nothing is ready to read).  A stage that
+	 * holds a write transaction commits here: waiting on a pipe while
+	 * holding the lock deadlocks when the stage upstream waits for that
+	 * lock before it finishes the line we wait for.  Non-zero stops the
+	 * reading and is passed back, as from a cp_record_fn.
+	 */
+	int (*idle)(void);
 };
 extern struct cp_ndjson_opts cp_ndjson;
 

@@ -24,7 +24,7 @@ COLS="$FIXTURES/inbox/columns"
 	assert_line --index 1 --regexp "^${SBER:5:10} +91 +4h  Сбербанк Технологии +leadership_change +Сбербанк.*…\$"
 	assert_line --index 2 --regexp "^${SAMPLE:5:10} +89 +4h  株式会社サンプル商事 +expansion +株式会社.*…\$"
 	assert_line --index 3 --regexp "^${ROCKET:5:10} +88 +4h  🚀 Rocket Labs 🎉 +product_launch +🚀 Rocket.*…\$"
-	assert_line --index 5 --regexp "^${CAFE:5:10} +86 +4h  Caf.+ Cr.+me +funding +Caf.+ Cr.+me: .*…\$"
+	assert_line --index 5 --regexp "^${CAFE:5:10} +86 +4h  Caf.+ Cr.+me +funding +Caf.+ Cr.+me rai.*…\$"
 	measure "layout at 80 columns: $(wc -l <out.txt) lines, widest $(tail -1 <<<"$("$COLS" 80 <out.txt)") columns"
 }
 

@@ -309,3 +309,22 @@ cfo_score() {
 	assert_success
 	refute_output --partial libcurl
 }
+
+@test "regression: a burst of job postings piped straight into cp-card does not deadlock" {
+	score_state
+	# 3,000 postings and the other fixtures in one stream: cp-score
+	# records postings in a write transaction; cp-card must never wait
+	# for that lock while cp-score waits on the full pipe to cp-card
+	for f in security data sales; do
+		jq -c --arg f "$f" 'range(0; 1000) as $i | .id = "sig_burst\($f)\($i)" |
+		    .document_id = "doc_burst\($f)\($i)" | .job.function = $f |
+		    .url = "https://jobs.example/\($f)/\($i)"' \
+		    <(head -1 "$SCORE_FIX/jobs.ndjson")
+	done >burst.ndjson
+	cat "$SCORE_FIX/signals.ndjson" >>burst.ndjson
+	run timeout 120 sh -c 'cp-score burst.ndjson | cp-card -q | wc -l'
+	assert_success
+	[ "$output" -ge 3 ]
+	# the surge cards and the other cards are all stored
+	assert [ "$(sqlite3 state.db "SELECT count(*) FROM cards WHERE theme = 'hiring_surge'")" -ge 1 ]
+}

@@ -6,6 +6,8 @@
 
 bats_load_library bats-support
 bats_load_library bats-assert
+# run -N and run --separate-stderr need 1.5; say so once for every suite
+bats_require_minimum_version 1.5.0
 
 : "${CP_TOP:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 : "${CP_BIN:=$CP_TOP/bin}"
