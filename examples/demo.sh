@@ -81,3 +81,14 @@ if [ -n "$first" ]; then
 	jq -c '{action, state, key, subject: (.payload.subject // .payload.title // .payload.name)}' \
 	    "$work/crm-pushes.ndjson" 2>/dev/null || cat "$work/crm-pushes.ndjson"
 fi
+
+# Exit 1 from reconcile means findings, which a fresh demo state may well
+# have (cards waiting past their review SLA, say): shown, not fatal.
+step "clientpulse reconcile (does the state hold together?)"
+rc=0
+clientpulse reconcile >"$work/findings.ndjson" || rc=$?
+[ "$rc" -le 1 ] || exit "$rc"
+jq -r '"  \(.severity) \(.check) \(.entity): \(.detail)"' "$work/findings.ndjson"
+
+step "clientpulse report --since 30d"
+COLUMNS=${COLUMNS:-120} clientpulse report --since 30d

@@ -457,18 +457,29 @@ static void pct(char *out, size_t n, double v, bool off)
 		snprintf(out, n, "%.0f%%%s", v * 100, off ? "*" : "");
 }
 
+/* "P50/P95", or "-" when there is nothing to measure */
+static void pair(char *out, size_t n, const char *p50, const char *p95)
+{
+	if (!strcmp(p50, "-"))
+		snprintf(out, n, "-");
+	else
+		snprintf(out, n, "%s/%s", p50, p95);
+}
+
 void cp_report_text(const cp_report *r, strbuf *out, bool color, bool ascii)
 {
+	/* percentiles share a cell ("5m/60m") and the headers are short,
+	 * so a row fits 100 columns with room for the name */
 	static const char *const head[] = { "LEVEL", "NAME", "CARDS", "ACCTS",
-	    "COVERAGE", "RELEVANCE", "TTC P50", "TTC P95", "TTR P50", "TTR P95",
-	    "STUCK", "EXPLAINED", "PUSHED", "FAILED", "WEEKLY" };
-	cp_table *t = cp_table_new(15, head);
+	    "COVER", "RELEV", "TTC P50/95", "TTR P50/95", "STUCK", "EXPL",
+	    "PUSHED", "FAILED", "WEEKLY" };
+	cp_table *t = cp_table_new(13, head);
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *fp;
 	int c;
 
-	for (c = 2; c < 14; c++)
+	for (c = 2; c < 12; c++)
 		cp_table_right(t, c);
 	cp_table_flex(t, 1);
 	sb_addf(out, "ClientPulse report for %s: %.10s to %.10s (%.0f days, "
@@ -476,9 +487,10 @@ void cp_report_text(const cp_report *r, strbuf *out, bool color, bool ascii)
 	for (i = 0; i < r->nrows; i++) {
 		const cp_kpi *k = &r->rows[i];
 		char cards[24], accts[24], cov[24], rel[24], t1[24], t2[24],
-		    t3[24], t4[24], stuck[24], ex[24], pd[24], pf[24];
+		    t3[24], t4[24], ttc[50], ttr[50], stuck[24], ex[24], pd[24],
+		    pf[24];
 		strbuf sp = CP_STRBUF_INIT;
-		const char *cells[15];
+		const char *cells[13];
 
 		snprintf(cards, sizeof cards, "%ld", k->cards);
 		snprintf(accts, sizeof accts, "%ld", k->accounts);
@@ -504,15 +516,15 @@ void cp_report_text(const cp_report *r, strbuf *out, bool color, bool ascii)
 		cells[3] = accts;
 		cells[4] = cov;
 		cells[5] = rel;
-		cells[6] = t1;
-		cells[7] = t2;
-		cells[8] = t3;
-		cells[9] = t4;
-		cells[10] = stuck;
-		cells[11] = ex;
-		cells[12] = pd;
-		cells[13] = pf;
-		cells[14] = sp.buf;
+		pair(ttc, sizeof ttc, t1, t2);
+		pair(ttr, sizeof ttr, t3, t4);
+		cells[6] = ttc;
+		cells[7] = ttr;
+		cells[8] = stuck;
+		cells[9] = ex;
+		cells[10] = pd;
+		cells[11] = pf;
+		cells[12] = sp.buf;
 		cp_table_add(t, cells);
 		sb_free(&sp);
 	}

@@ -103,8 +103,8 @@ report_json() {
 	run env COLUMNS=200 cp-report $PERIOD
 	assert_equal "$status" 0
 	assert_line "ClientPulse report for acme: 2026-11-01 to 2026-11-29 (28 days, 4 weeks)"
-	assert_line --regexp '^am +Alice Ng +10 +7 +0\.36\* +80% +5m +60m +3\.0h +5\.0h +2\* +90%\* +0 +1 +▃▁▁█$'
-	assert_line --regexp '^am +Bob Diaz +1 +5 +0\.05\* +100% +30s +30s +30m +30m +0 +100% +1 +0 +▁▁▁█$'
+	assert_line --regexp '^am +Alice Ng +10 +7 +0\.36\* +80% +5m/60m +3\.0h/5\.0h +2\* +90%\* +0 +1 +▃▁▁█$'
+	assert_line --regexp '^am +Bob Diaz +1 +5 +0\.05\* +100% +30s/30s +30m/30m +0 +100% +1 +0 +▁▁▁█$'
 	assert_line --partial "* off target: coverage 2-3 cards per account per week"
 	# without a UTF-8 locale the sparkline is ASCII
 	LC_ALL=C run cp-report $PERIOD --as alice
