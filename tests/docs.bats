@@ -110,3 +110,12 @@ complete_words() {
 		[ -x "$CP_BIN/$c" ] || { echo "$c in README but not built"; return 1; }
 	done
 }
+
+@test "HACKING.md names every module of lib/" {
+	missing=
+	for h in "$CP_TOP"/lib/*.h; do
+		m=$(basename "$h" .h)
+		grep -q "\`$m\`\|\`$m.h\`" "$CP_TOP/HACKING.md" || missing="$missing $m"
+	done
+	assert_equal "$missing" ""
+}
