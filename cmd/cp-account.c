@@ -25,6 +25,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "health.h"
+#include "importer.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -81,75 +82,25 @@ static int json_out;
 static int health_only, ascii_out;   /* show --health, --ascii */
 static const char *owner_filter;
 
-struct import_stats {
-	unsigned long created, updated, same;
-};
-
-/* Upsert one record in its own savepoint: a bad record is undone alone,
- * the good ones before and after it stand. */
-static int import_one(json_t *rec, const cp_line *ln, void *arg)
+static bool normalise(json_t *rec, void *arg, char *err, size_t errlen)
 {
-	struct import_stats *s = arg;
-	char err[256];
-	int outcome, rc;
-	json_t *copy = json_deep_copy(rec);
-	const char *t = cp_json_str(copy, "tenant");
+	(void)arg;
+	return cp_account_normalise(rec, err, errlen);
+}
 
-	if (t && strcmp(t, me.tenant)) {
-		cp_reject(ln, "tenant \"%s\" is not yours (%s)", t, me.tenant);
-		json_decref(copy);
-		return 0;
-	}
-	if (!cp_account_normalise(copy, err, sizeof err)) {
-		cp_reject(ln, "%s", err);
-		json_decref(copy);
-		return 0;
-	}
-	if ((rc = cp_db_exec(db, "SAVEPOINT rec"))) {
-		json_decref(copy);
-		return rc;
-	}
-	*err = '\0';
-	rc = cp_account_upsert(db, me.tenant_id, actor, copy, &outcome, err,
-	    sizeof err);
-	json_decref(copy);
-	if (rc == CP_EX_DATAERR) {
-		cp_db_exec(db, "ROLLBACK TO rec; RELEASE rec");
-		cp_reject(ln, "%s", *err ? err : "rejected by the state file");
-		return 0;
-	}
-	if (rc)
-		return rc;
-	cp_db_exec(db, "RELEASE rec");
-	if (outcome == 1)
-		s->created++;
-	else if (outcome == 2)
-		s->updated++;
-	else
-		s->same++;
-	return 0;
+static int upsert(cp_importer *im, json_t *rec, int *outcome, char *err,
+    size_t errlen)
+{
+	return cp_account_upsert(im->db, im->me->tenant_id, im->actor, rec,
+	    outcome, err, errlen);
 }
 
 static int import(int n, char **files)
 {
-	struct import_stats s = { 0, 0, 0 };
-	int rc;
+	cp_importer im = { db, &me, actor, false, normalise, upsert, NULL,
+	    0, 0, 0 };
 
-	if ((rc = cp_db_begin(db)))
-		return rc;
-	rc = cp_ndjson_inputs(n, files, import_one, &s);
-	if (rc && rc != CP_EX_NOINPUT) {
-		cp_db_rollback(db);
-		return rc;
-	}
-	{
-		int crc = cp_db_commit(db);
-		if (crc)
-			return crc;
-	}
-	cp_info("%lu created, %lu updated, %lu unchanged, %lu rejected",
-	    s.created, s.updated, s.same, cp_ndjson_rejected());
-	return rc;
+	return cp_import_files(&im, n, files);
 }
 
 static json_t *add_rec;

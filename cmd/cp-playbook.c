@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "db.h"
 #include "exitcode.h"
+#include "importer.h"
 #include "json.h"
 #include "log.h"
 #include "ndjson.h"
@@ -51,70 +52,29 @@ static char actor[300];
 static cp_scorecfg cfg;
 static int json_out, show_all;
 
-struct stats {
-	unsigned long created, updated, same;
-};
-
-static int import_one(json_t *rec, const cp_line *ln, void *arg)
+static bool normalise(json_t *rec, void *arg, char *err, size_t errlen)
 {
-	struct stats *s = arg;
-	json_t *copy = json_deep_copy(rec);
-	const char *t = cp_json_str(copy, "tenant");
-	char err[300];
-	int outcome, rc;
+	return cp_playbook_normalise(rec, arg, err, errlen);
+}
 
-	if (t && strcmp(t, me.tenant)) {
-		cp_reject(ln, "tenant \"%s\" is not yours (%s)", t, me.tenant);
-		json_decref(copy);
-		return 0;
-	}
-	if (!cp_playbook_normalise(copy, &cfg, err, sizeof err)) {
-		cp_reject(ln, "%s", err);
-		json_decref(copy);
-		return 0;
-	}
-	if ((rc = cp_db_exec(db, "SAVEPOINT rec"))) {
-		json_decref(copy);
-		return rc;
-	}
-	rc = cp_playbook_upsert(db, me.tenant_id, actor, copy, &outcome);
-	json_decref(copy);
-	if (rc == CP_EX_DATAERR) {
-		cp_db_exec(db, "ROLLBACK TO rec; RELEASE rec");
-		cp_reject(ln, "rejected by the state file");
-		return 0;
-	}
-	if (rc)
-		return rc;
-	cp_db_exec(db, "RELEASE rec");
-	if (outcome == 1)
-		s->created++;
-	else if (outcome == 2)
-		s->updated++;
-	else
-		s->same++;
-	return 0;
+static int upsert(cp_importer *im, json_t *rec, int *outcome, char *err,
+    size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	return cp_playbook_upsert(im->db, im->me->tenant_id, im->actor, rec,
+	    outcome);
 }
 
 static int import(int n, char **files)
 {
-	struct stats s = { 0, 0, 0 };
-	int rc, crc;
+	cp_importer im = { db, &me, actor, true, normalise, upsert, &cfg,
+	    0, 0, 0 };
+	int rc;
 
 	if ((rc = cp_rbac_require(&me, CP_ACT_ACCOUNT_ADMIN)))
 		return rc;
-	if ((rc = cp_db_begin(db)))
-		return rc;
-	rc = cp_recfile_inputs(n, files, import_one, &s);
-	if (rc && rc != CP_EX_NOINPUT) {
-		cp_db_rollback(db);
-		return rc;
-	}
-	if ((crc = cp_db_commit(db)))
-		return crc;
-	cp_info("%lu created, %lu updated, %lu unchanged, %lu rejected",
-	    s.created, s.updated, s.same, cp_ndjson_rejected());
-	return rc;
+	return cp_import_files(&im, n, files);
 }
 
 static void join(strbuf *sb, const json_t *a, const char *sep)
