@@ -129,8 +129,7 @@ static void print(json_t *recs, bool ranked)
 	cp_table_flex(t, 2);
 	if (ranked)
 		cp_table_right(t, 4);
-	cp_table_print(t, stdout, cp_term_width(STDOUT_FILENO),
-	    cp_term_color(STDOUT_FILENO), !cp_u_locale_utf8());
+	cp_table_print_term(t, stdout);
 	cp_table_free(t);
 }
 

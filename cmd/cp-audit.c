@@ -193,8 +193,7 @@ static int list(void)
 	cp_table_flex(t, 6);
 	if (!(fp = open_memstream(&buf, &len)))
 		cp_die(CP_EX_OSERR, "out of memory");
-	cp_table_print(t, fp, cp_term_width(STDOUT_FILENO),
-	    cp_term_color(STDOUT_FILENO), !cp_u_locale_utf8());
+	cp_table_print_term(t, fp);
 	fclose(fp);
 	cp_table_free(t);
 	rc = cp_page(buf, len, !o.no_pager);

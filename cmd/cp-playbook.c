@@ -128,8 +128,7 @@ static int list(void)
 	if (t) {
 		cp_table_flex(t, 1);
 		cp_table_right(t, 4);
-		cp_table_print(t, stdout, cp_term_width(STDOUT_FILENO),
-		    cp_term_color(STDOUT_FILENO), !cp_u_locale_utf8());
+		cp_table_print_term(t, stdout);
 		cp_table_free(t);
 	}
 	cp_playbooks_free(&pbs);

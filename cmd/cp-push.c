@@ -147,8 +147,7 @@ static int status(const char *state, bool json)
 	rc = cp_outbox_list(db, me.tenant_id, state, true, status_row, t);
 	if (!rc) {
 		if (cp_table_rows(t))
-			cp_table_print(t, stdout, cp_term_width(1),
-			    cp_term_color(1), !cp_u_locale_utf8());
+			cp_table_print_term(t, stdout);
 		else
 			printf("no push actions%s%s\n", state ? " in state " : "",
 			    state ? state : "");

@@ -360,8 +360,7 @@ static int list(void)
 	if (t) {
 		cp_table_right(t, 4);
 		cp_table_flex(t, 3);
-		cp_table_print(t, stdout, cp_term_width(STDOUT_FILENO),
-		    cp_term_color(STDOUT_FILENO), !cp_u_locale_utf8());
+		cp_table_print_term(t, stdout);
 		cp_table_free(t);
 	}
 	return rc == SQLITE_DONE ? 0 : cp_db_error(db, "list users");

@@ -176,3 +176,9 @@ bool cp_term_color(int fd)
 		return false;
 	return isatty(fd);
 }
+
+void cp_table_print_term(cp_table *t, FILE *fp)
+{
+	cp_table_print(t, fp, cp_term_width(STDOUT_FILENO),
+	    cp_term_color(STDOUT_FILENO), !cp_u_locale_utf8());
+}

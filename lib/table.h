@@ -23,6 +23,9 @@ void cp_table_add(cp_table *t, const char *const *cells);
 size_t cp_table_rows(const cp_table *t);
 /* Print; width 0 means unlimited.  ascii: "..." instead of "…". */
 void cp_table_print(cp_table *t, FILE *fp, int width, bool color, bool ascii);
+/* Print to fp as stdout's terminal says: its width and colour, and
+ * ASCII ellipses without a UTF-8 locale.  Most listings want this. */
+void cp_table_print_term(cp_table *t, FILE *fp);
 void cp_table_free(cp_table *t);
 
 /* Terminal width of fd: $COLUMNS, else ioctl, else 80 when it is a
