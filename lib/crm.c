@@ -77,6 +77,7 @@ struct cp_crm {
 	/* the run */
 	cp_crm_stats *st;
 	cp_crm_item *ready, *ready_tail;
+	cp_crm_item *all;              /* every claimed item (all_next) */
 	cp_crm_item **heap;
 	int nheap, capheap;
 	cp_crm_item *finished, *finished_tail;
@@ -359,8 +360,23 @@ unsigned cp_crm_targets(const cp_crm *c)
 
 /* ---- items and accounts -------------------------------------------------- */
 
+static void item_link(cp_crm *c, cp_crm_item *it)
+{
+	it->all_prev = NULL;
+	it->all_next = c->all;
+	if (c->all)
+		c->all->all_prev = it;
+	c->all = it;
+}
+
 static void item_free(cp_crm_item *it)
 {
+	if (it->all_prev)
+		it->all_prev->all_next = it->all_next;
+	else if (it->crm && it->crm->all == it)
+		it->crm->all = it->all_next;
+	if (it->all_next)
+		it->all_next->all_prev = it->all_prev;
 	cp_outbox_row_free(&it->row);
 	free(it->remote_id);
 	free(it->error);
@@ -948,6 +964,7 @@ static int claim(cp_crm *c, int64_t *cursor, bool *more)
 		cp_crm_item *it = xcalloc(1, sizeof *it);
 		it->row = rows[i];
 		it->crm = c;
+		item_link(c, it);
 		it->acct = acct_get(c, &it->row);
 		c->live++;
 		c->st->claimed++;
@@ -1094,6 +1111,13 @@ int cp_crm_push(cp_crm *c, cp_crm_stats *st)
 	rc = prepare(c);
 	if (!rc)
 		rc = turn_wheel(c);
+	/* a run stopped by an error leaves items queued, waiting or in
+	 * flight: their rows stay claimed in the state file (cp-reconcile
+	 * and the next run resolve them), their memory goes now */
+	while (c->all)
+		item_free(c->all);
+	c->ready = c->ready_tail = c->finished = c->finished_tail = NULL;
+	c->nheap = c->nfinished = c->inflight = c->live = 0;
 	close(lock);
 	accts_free(c);
 	st->seconds = mono() - t0;

@@ -190,6 +190,9 @@ typedef struct cp_crm_item {
 	cp_crm *crm;
 	struct cp_crm_acct *acct;
 	struct cp_crm_item *next;
+	/* every claimed item, wherever it waits, so a run that stops early
+	 * (a fatal error) frees them all */
+	struct cp_crm_item *all_prev, *all_next;
 	double not_before;
 	int tries, fails;
 	int heap_ix;
