@@ -307,8 +307,12 @@ int cp_ndjson_inputs_raw(int nfiles, char **files, cp_rawline_fn fn,
 
 static void write_failed(void)
 {
+	/* The reader went away: not our error.  _exit, not exit: the
+	 * write may come from a worker thread (cp-dedupe's), and exit()
+	 * would run the exit handlers, LeakSanitizer's among them, while
+	 * the other thread is still at work. */
 	if (errno == EPIPE)
-		exit(CP_EX_OK);	/* the reader went away: not our error */
+		_exit(CP_EX_OK);
 	cp_err("write error: %s", strerror(errno));
 	exit(CP_EX_IOERR);
 }
