@@ -240,7 +240,7 @@ salesforce|done"
 		rm -f "$CLIENTPULSE_DB" "$CLIENTPULSE_DB-wal" "$CLIENTPULSE_DB-shm"
 		cp "$T/template.db" "$CLIENTPULSE_DB"
 		crm POST /_reset >/dev/null
-		cp-push >"$T/out.$i" 2>"$T/err.$i" 3>&- &
+		killable cp-push >"$T/out.$i" 2>"$T/err.$i" 3>&- &
 		pid=$!
 		sleep "0.$(printf '%02d' $((RANDOM % 25 + 2)))"
 		kill -9 "$pid" 2>/dev/null || true

@@ -188,7 +188,7 @@ wait_for_run() {
 
 @test "kill -9: the stages die with the run, the next run marks it killed and recovers" {
 	slow_feed 3
-	clientpulse run 3>&- &
+	killable clientpulse run 3>&- &
 	pid=$!
 	wait_for_run
 	sleep 0.3

@@ -79,7 +79,7 @@ setup() {
 
 # start a run, kill -9 it after $1 microseconds
 kill_run_after() {
-	clientpulse run 2>/dev/null 3>&- &
+	killable clientpulse run 2>/dev/null 3>&- &
 	local pid=$!
 	sleep "$(printf '0.%06d' "$1")"
 	kill -9 "$pid" 2>/dev/null || true
@@ -161,7 +161,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
 	for i in $(seq "$trials"); do
 		cp "$BASE/push.db" "$CLIENTPULSE_DB"
 		rm -f "$CLIENTPULSE_DB-wal" "$CLIENTPULSE_DB-shm" "$T/push.ndjson"
-		clientpulse run --stages push 2>/dev/null 3>&- &
+		killable clientpulse run --stages push 2>/dev/null 3>&- &
 		local pid=$!
 		sleep "$(printf '0.%06d' $(( (RANDOM * 32768 + RANDOM) % span )))"
 		kill -9 "$pid" 2>/dev/null || true

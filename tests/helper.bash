@@ -61,3 +61,14 @@ NDJSON
 measure() {
 	echo "# measure: $*" >&3
 }
+
+# killable CMD... &: CMD in the background, to be killed with kill -9,
+# with leak checks off: a kill landing while LeakSanitizer inspects the
+# process at its exit makes it print "unable to get registers", a report
+# about the kill, not about the code.  Always with &: exec makes the
+# background job CMD itself, so $! is its pid.  The runs that follow a
+# kill are leak-checked as everywhere else.
+killable() {
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+	exec "$@"
+}
