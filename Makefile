@@ -6,6 +6,11 @@
 #   make demo       deps, build, run the pipeline on examples/ into a temp state
 #   make bench      the benchmark (tests/bench/)
 #   make fuzz       libFuzzer targets for FUZZ_SECONDS each (needs clang)
+#   make soak       the concurrency soak (SOAK_SECONDS, default 300)
+#   make test TESTS=tests/cp-fetch.bats   some suites, no deps check
+#
+# The tests run CP_TEST_JOBS suites at a time (default: the processors,
+# at most 4); the builds inside check, check-asan and demo use JOBS.
 #   make install    PREFIX=/usr/local DESTDIR= MANPREFIX=$(PREFIX)/share/man
 #
 # Every name is derived from the files: cmd/NAME.c is the binary bin/NAME,
@@ -64,6 +69,11 @@ MAN7    = $(sort $(wildcard man/*.7))
 BASHCOMP = $(sort $(wildcard completions/bash/*))
 ZSHCOMP  = $(sort $(wildcard completions/zsh/_*))
 
+# The build inside check, check-asan and demo uses every processor,
+# unless make was given its own -j.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+SUBJ = $(if $(findstring j,$(filter-out --%,$(MAKEFLAGS))),,-j$(JOBS))
+
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 
@@ -119,25 +129,25 @@ deps:
 # The test driver runs the unit programs and every bats suite, with the
 # built binaries first on PATH, and prints "N passed, N failed".
 check: deps
-	@$(MAKE) --no-print-directory all
-	@CP_BIN=$(CURDIR)/$(BINOUT) CP_BUILD=$(CURDIR)/$(BUILD) sh tests/run $(TESTS)
+	@$(MAKE) $(SUBJ) --no-print-directory all
+	@CP_BIN=$(CURDIR)/$(BINOUT) CP_BUILD=$(CURDIR)/$(BUILD) bash tests/run $(TESTS)
 
 test: all
-	@CP_BIN=$(CURDIR)/$(BINOUT) CP_BUILD=$(CURDIR)/$(BUILD) sh tests/run $(TESTS)
+	@CP_BIN=$(CURDIR)/$(BINOUT) CP_BUILD=$(CURDIR)/$(BUILD) bash tests/run $(TESTS)
 
 check-asan: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan BINOUT=build/asan/bin \
+	@$(MAKE) $(SUBJ) --no-print-directory BUILD=build/asan BINOUT=build/asan/bin \
 	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
 	@CP_BIN=$(CURDIR)/build/asan/bin CP_BUILD=$(CURDIR)/build/asan CP_ASAN=1 \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
-	    sh tests/run $(TESTS)
+	    bash tests/run $(TESTS)
 
 lint-man:
 	@sh tests/lint-man $(MAN1) $(MAN5) $(MAN7)
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) $(SUBJ) --no-print-directory all
 	@CP_BIN=$(CURDIR)/$(BINOUT) sh examples/demo.sh
 
 bench: all
