@@ -68,14 +68,13 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	cp_dedupe *d = xcalloc(1, sizeof *d);
 	sqlite3_stmt *st;
 	static const char cols[] = "sig, tenant_id, published, textkey,"
-	    " minhash, pairs, cluster_id";
+	    " minhash, pairs, cluster_id, keys";
 	char sql[512];
 
 	d->db = db;
 	d->o = *o;
 	d->fx = cp_fpx_new();
-	d->seen = cp_db_prepare(db, getenv("EXP_SEEN") ? "SELECT 1 FROM signals"
-	    " WHERE tenant_id = ?1 AND published_at IS ?3 AND id = ?2" : "SELECT 1 FROM signals"
+	d->seen = cp_db_prepare(db, "SELECT 1 FROM signals"
 	    " WHERE tenant_id = ?1 AND id = ?2");
 	d->fp = cp_db_prepare(db, "SELECT signal_id, cluster_id, simhash,"
 	    " minhash, keys, published, textkey FROM dedupe_fingerprints"
@@ -141,6 +140,39 @@ void cp_dedupe_close(cp_dedupe *d)
 }
 
 /* ---- the window in memory --------------------------------------------- */
+
+/* A key's 32-bit hash: its kind (the first byte) above 24 bits of its
+ * FNV-1a hash.  Equal keys, equal hashes, so counting shared hashes
+ * bounds the shared keys from above, and the kinds of a stored signal's
+ * keys are known exactly (event_bound, near_fast). */
+#define KIND(h) ((h) >> 24)
+static uint32_t key_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return (n ? (uint32_t)(unsigned char)s[0] << 24 : 0) | (h & 0xffffff);
+}
+
+/* The hashes of the keys of a fingerprint row's keys text, split as
+ * keys_parse splits it when the row is read back; how many. */
+static size_t keys_hash(const char *s, uint32_t out[MAXKEYS])
+{
+	size_t n = 0;
+
+	while (s && *s && n < MAXKEYS) {
+		const char *e = strchr(s, ' ');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (len)
+			out[n++] = key_hash(s, len);
+		s += len;
+		while (*s == ' ')
+			s++;
+	}
+	return n;
+}
 
 /* The (account, theme) pairs of a fingerprint row: each string as its
  * length in decimal, a colon and its bytes, account then theme. */
@@ -219,7 +251,7 @@ typedef struct row {
 	cp_fpent e;
 	int banded;
 	int64_t tenant;
-	char *pairs, *cluster;
+	char *pairs, *cluster, *keys;
 } row;
 
 static void row_read(sqlite3_stmt *st, row *r)
@@ -242,22 +274,26 @@ static void row_read(sqlite3_stmt *st, row *r)
 		r->e.bh[b] = (uint32_t)cp_minhash_band(mh, b);
 	r->pairs = xstrdup(cp_db_col_text(st, 5));
 	r->cluster = xstrdup(cp_db_col_text(st, 6));
+	r->keys = xstrdup(cp_db_col_text(st, 7));
 }
 
 /* File a row in segment s (all of it, or its postings) and free it. */
 static void row_file(cp_dedupe *d, cp_fpseg *s, row *r)
 {
 	filing f;
+	uint32_t kh[MAXKEYS];
 
 	memset(&f, 0, sizeof f);
 	f.s = s;
 	f.pub = r->e.pub;
 	f.cluster = r->cluster;
 	if (cp_fpseg_kind(s) == CP_FPX_FULL)
-		f.ent = cp_fpseg_add(s, &r->e, r->banded);
+		f.ent = cp_fpseg_add(s, &r->e, r->banded, kh,
+		    keys_hash(r->keys, kh));
 	pairs_each(d, r->tenant, r->pairs, file_pair, &f);
 	free(r->pairs);
 	free(r->cluster);
+	free(r->keys);
 	d->nrows++;
 }
 
@@ -510,6 +546,40 @@ static int event_score(const keys *a, const keys *b, int leadership,
 	return score;
 }
 
+/*
+ * The most event_score can give a stored signal, from what memory holds
+ * of it: the hashes of its keys (a shared key has a shared hash) and the
+ * sketch of its signature (jub, at least its Jaccard).  A signal whose
+ * bound does not beat the best score so far cannot be chosen, so it is
+ * never read from the state file: most signals filed under a busy
+ * (account, theme) pair share nothing with this one.
+ */
+static int event_bound(const keys *mine, const uint32_t *mkh,
+    const uint32_t *theirs, size_t nt, int leadership, double jub)
+{
+	int m = 0, c = 0, a = 0, h = 0, p = 0, dd = 0, n = 0, t = 0;
+	size_t i, j;
+
+	for (i = 0; i < mine->n; i++) {
+		for (j = 0; j < nt && theirs[j] != mkh[i]; j++)
+			;
+		if (j == nt)
+			continue;
+		switch (mine->k[i][0]) {
+		case 'm': m = 1; break;
+		case '%': c = 1; break;
+		case 'a': a++; break;
+		case 'h': h = 1; break;
+		case 'p': p = 1; break;
+		case 'd': dd = 1; break;
+		case 'n': n = 1; break;
+		case 't': t = 1; break;
+		}
+	}
+	return 2 * m + c + (a >= 2) + 2 * h + (p ? (leadership ? 2 : 1) : 0) +
+	    dd + n + 2 * t + (jub >= 0.2);
+}
+
 /* ---- lookups ---------------------------------------------------------- */
 
 typedef struct cand {
@@ -604,6 +674,108 @@ static void top_add(const cp_fpent *e, void *arg)
 	t->e[i] = e;
 }
 
+/* Whether a shared key of kind k is possible, and whether theirs has a
+ * key of that kind at all (exact: the kind is in the hash). */
+static int maybe_shared(const keys *mine, const uint32_t *mkh,
+    const uint32_t *theirs, size_t nt, char k, int *both)
+{
+	size_t i, j;
+	int ha = 0, hb = 0, sh = 0;
+
+	for (j = 0; j < nt; j++)
+		if (KIND(theirs[j]) == (unsigned char)k)
+			hb = 1;
+	for (i = 0; i < mine->n; i++) {
+		if (mine->k[i][0] != k)
+			continue;
+		ha = 1;
+		for (j = 0; j < nt; j++)
+			if (theirs[j] == mkh[i])
+				sh = 1;
+	}
+	*both = ha && hb;
+	return sh;
+}
+
+/*
+ * The decision of near() below, first from memory alone: what memory
+ * holds of a candidate allows at least as much as its full row (32 bits
+ * of each band key, an upper bound of its Jaccard from the sketch, the
+ * first 64 bits of its exact-copy key, its key hashes), so the signal
+ * the full comparison would choose is the one memory suggests, read and
+ * confirmed: the first with the same exact-copy key, else the first of
+ * the highest bound.  1 when decided so (dc set, or nothing found),
+ * 0 when the confirmation failed (a hash collision: the caller compares
+ * in full).  One row read instead of one per improving candidate.
+ */
+static int near_fast(cp_dedupe *d, cp_fpseg **segs, const cp_fpent **seen,
+    size_t nseen, const uint32_t *mh, const int64_t *band, uint64_t simhash,
+    const char *textkey, uint64_t tk, const keys *mine, const uint32_t *mkh,
+    long pub, decision *dc)
+{
+	const cp_fpent *w = NULL;
+	double wj = -1;
+	int exact = 0, b, both, sm;
+	size_t i, nt;
+	cand c;
+	keys theirs = { { 0 }, 0 };
+
+	for (i = 0; i < nseen; i++) {
+		const cp_fpent *e = seen[i];
+		const uint32_t *th;
+		double ub;
+		if (labs_((long)e->pub - pub) > d->o.window)
+			continue;
+		if (e->tk == tk) {
+			w = e;
+			exact = 1;
+			break;
+		}
+		ub = cp_minhash_sketch_sim(mh, e->sk);
+		if (ub < d->o.threshold || ub <= wj)
+			continue;
+		th = cp_fpseg_keys(segs[i], e, &nt);
+		if (!maybe_shared(mine, mkh, th, nt, 'm', &both) && both &&
+		    ub < 0.9)
+			continue;
+		w = e;
+		wj = ub;
+	}
+	if (!w)
+		return 1;
+	d->nnear++;
+	if (load_cand(d, w->sig, &c) <= 0)
+		return 0;
+	for (b = 0; b < CP_MH_BANDS; b++)
+		if (cp_minhash_band(c.mh, b) == band[b])
+			break;
+	if (b == CP_MH_BANDS || labs_(c.published - pub) > d->o.window ||
+	    exact != !strcmp(textkey, c.textkey)) {
+		free(c.keys);
+		return 0;
+	}
+	if (exact) {
+		dc->jac = 1;
+		dc->hamming = cp_hamming(simhash, c.simhash);
+		dc->how = "exact";
+		take(dc, &c);
+		return 1;
+	}
+	dc->jac = cp_minhash_sim(mh, c.mh);
+	keys_parse(c.keys, &theirs);
+	sm = shared(mine, &theirs, 'm', &both);
+	keys_free(&theirs);
+	if (dc->jac != wj || (both && !sm && dc->jac < 0.9)) {
+		dc->jac = 0;
+		free(c.keys);
+		return 0;
+	}
+	dc->hamming = cp_hamming(simhash, c.simhash);
+	dc->how = "near";
+	take(dc, &c);
+	return 1;
+}
+
 /*
  * Exact copies, then near duplicates, through the bands; also remembers
  * the nearest (for --explain).  The candidates are those the banded
@@ -616,9 +788,11 @@ static void top_add(const cp_fpent *e, void *arg)
  */
 static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
     const int64_t *band, uint64_t simhash, const char *textkey, uint64_t tk,
-    const keys *mine, long pub, decision *dc, decision *nearest)
+    const keys *mine, const uint32_t *mkh, long pub, decision *dc,
+    decision *nearest)
 {
 	const cp_fpent *seen[NEAR_MAX];
+	cp_fpseg *segs[NEAR_MAX];
 	size_t nseen = 0, i, k;
 	int b;
 	double best = -1;
@@ -639,10 +813,15 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
 			for (k = 0; k < n && nseen < NEAR_MAX; k++)
 				if (got[k]->mark != d->mark) {
 					got[k]->mark = d->mark;
+					segs[nseen] = s;
 					seen[nseen++] = got[k];
 				}
 		}
 	}
+	/* --explain shows the nearest neighbour: that needs them all */
+	if (!d->o.explain && near_fast(d, segs, seen, nseen, mh, band, simhash,
+	    textkey, tk, mine, mkh, pub, dc))
+		return;
 	for (i = 0; i < nseen; i++) {
 		cand c;
 		double j;
@@ -678,11 +857,11 @@ static void near(cp_dedupe *d, int64_t tenant, const uint32_t *mh,
 			return;
 		}
 		if (j > nearest->jac || !nearest->have) {
+			cand copy = c;
+			copy.keys = xstrdup(c.keys);
 			nearest->jac = j;
 			nearest->hamming = cp_hamming(simhash, c.simhash);
-			take(nearest, &c);
-			if (load_cand(d, seen[i]->sig, &c) <= 0)
-				continue;
+			take(nearest, &copy);
 		}
 		if (j >= d->o.threshold && j > best &&
 		    labs_(c.published - pub) <= d->o.window) {
@@ -759,7 +938,8 @@ static void make_pairs(const json_t *sig, pairs *p)
  * within the window, the 16 newest of each week, as the event index in
  * the state file used to give them; each is read and scored. */
 static void by_event(cp_dedupe *d, int64_t tenant, const pairs *p,
-    const keys *mine, const uint32_t *mh, long pub, decision *dc)
+    const keys *mine, const uint32_t *mkh, const uint32_t *mh, long pub,
+    decision *dc)
 {
 	size_t i, k;
 	int best = 1;
@@ -789,6 +969,11 @@ static void by_event(cp_dedupe *d, int64_t tenant, const pairs *p,
 			char why[200];
 			int score;
 			double j;
+			size_t nt;
+			const uint32_t *th = cp_fpseg_keys(s, t.e[k], &nt);
+			if (event_bound(mine, mkh, th, nt, leadership,
+			    cp_minhash_sketch_sim(mh, t.e[k]->sk)) <= best)
+				continue;
 			if (load_cand(d, t.e[k]->sig, &c) <= 0)
 				continue;
 			keys_parse(c.keys, &theirs);
@@ -821,7 +1006,10 @@ struct cp_dedupe_prep {
 	uint64_t simhash, tk;
 	char textkey[33];
 	keys mine;
+	uint32_t mkh[MAXKEYS];       /* the hash of each of mine */
 	strbuf ks;
+	uint32_t kh[MAXKEYS];        /* of ks's keys, as read back */
+	size_t nkh;
 	pairs p;
 	strbuf ps;                   /* the distinct pairs, for the row */
 	int postings;                /* some are (account, job:…) */
@@ -861,7 +1049,7 @@ static void remember(cp_dedupe *d, int64_t tenant, const cp_dedupe_prep *x,
 		memcpy(e.sk, x->sk, sizeof e.sk);
 		for (i = 0; i < CP_MH_BANDS; i++)
 			e.bh[i] = (uint32_t)x->band[i];
-		f.ent = cp_fpseg_add(s, &e, x->tl > 0);
+		f.ent = cp_fpseg_add(s, &e, x->tl > 0, x->kh, x->nkh);
 	}
 	pairs_each(d, tenant, sb_str(&x->ps), file_pair, &f);
 }
@@ -1065,6 +1253,9 @@ cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
 		free(low);
 	}
 	keys_join(&x->mine, &x->ks);
+	for (i = 0; i < x->mine.n; i++)
+		x->mkh[i] = key_hash(x->mine.k[i], strlen(x->mine.k[i]));
+	x->nkh = keys_hash(sb_str(&x->ks), x->kh);
 	make_pairs(sig, &x->p);
 	/* each pair once, as the state file's event index had it */
 	for (i = 0; i < x->p.n; i++) {
@@ -1119,7 +1310,6 @@ int cp_dedupe_apply(cp_dedupe *d, int64_t tenant, cp_dedupe_prep *x,
 		return rc;
 	sqlite3_bind_int64(d->seen, 1, tenant);
 	cp_db_bind_text(d->seen, 2, id);
-	if (getenv("EXP_SEEN")) cp_db_bind_text(d->seen, 3, pub_at);
 	rc = sqlite3_step(d->seen);
 	sqlite3_reset(d->seen);
 	if (rc == SQLITE_ROW) {
@@ -1137,10 +1327,11 @@ int cp_dedupe_apply(cp_dedupe *d, int64_t tenant, cp_dedupe_prep *x,
 	/* exact, then near, then event */
 	if (x->tl) {
 		near(d, tenant, x->mh, x->band, x->simhash, x->textkey, x->tk,
-		    &x->mine, x->pub, &dc, &nb);
+		    &x->mine, x->mkh, x->pub, &dc, &nb);
 	}
 	if (!dc.have)
-		by_event(d, tenant, &x->p, &x->mine, x->mh, x->pub, &dc);
+		by_event(d, tenant, &x->p, &x->mine, x->mkh, x->mh, x->pub,
+		    &dc);
 
 	if (dc.have) {
 		snprintf(cluster, sizeof cluster, "%s", dc.best.cluster_id);

@@ -34,6 +34,8 @@ struct cp_fpseg {
 	post *q;
 	uint32_t nq, qcap;
 	table posts;              /* slot: index into q + 1 */
+	uint32_t *kh;             /* key hashes: a count, then the hashes */
+	uint32_t nkh, khcap;
 };
 
 typedef struct ikey {
@@ -190,6 +192,7 @@ static void seg_free(cp_fpseg *s)
 	free(s->blk);
 	free(s->p);
 	free(s->q);
+	free(s->kh);
 	t_free(&s->bands);
 	t_free(&s->pairs);
 	t_free(&s->posts);
@@ -316,7 +319,8 @@ static size_t seg_bytes(const cp_fpseg *s)
 {
 	return sizeof *s + s->nblk * (BLOCK * sizeof(cp_fpent) +
 	    sizeof *s->blk) + s->pcap * sizeof *s->p +
-	    s->qcap * sizeof *s->q + t_bytes(&s->bands) + t_bytes(&s->pairs) +
+	    s->qcap * sizeof *s->q + s->khcap * sizeof *s->kh +
+	    t_bytes(&s->bands) + t_bytes(&s->pairs) +
 	    t_bytes(&s->posts);
 }
 
@@ -402,7 +406,24 @@ static void band_add(cp_fpseg *s, uint32_t i, int b)
 	s->bands.slot[k] = band_slot(i, b, e->bh[b]);
 }
 
-uint32_t cp_fpseg_add(cp_fpseg *s, const cp_fpent *e, int banded)
+/* Append a count and nk hashes to the arena; their offset + 1. */
+static uint32_t keys_add(cp_fpseg *s, const uint32_t *kh, size_t nk)
+{
+	uint32_t at = s->nkh;
+
+	while (s->nkh + nk + 1 > s->khcap) {
+		s->khcap = s->khcap ? s->khcap * 2 : 1024;
+		s->kh = xrealloc(s->kh, s->khcap * sizeof *s->kh);
+	}
+	s->kh[s->nkh++] = (uint32_t)nk;
+	if (nk)
+		memcpy(s->kh + s->nkh, kh, nk * sizeof *kh);
+	s->nkh += (uint32_t)nk;
+	return at + 1;
+}
+
+uint32_t cp_fpseg_add(cp_fpseg *s, const cp_fpent *e, int banded,
+    const uint32_t *kh, size_t nk)
 {
 	uint32_t i = s->n;
 	int b;
@@ -412,6 +433,7 @@ uint32_t cp_fpseg_add(cp_fpseg *s, const cp_fpent *e, int banded)
 		s->blk[s->nblk++] = xmalloc(BLOCK * sizeof(cp_fpent));
 	}
 	s->blk[i / BLOCK][i % BLOCK] = *e;
+	s->blk[i / BLOCK][i % BLOCK].keys = keys_add(s, kh, nk);
 	s->n++;
 	/* (a segment is one tenant's week: 67 million signals in a week
 	 * are far beyond one state file; more would go unbanded) */
@@ -445,6 +467,13 @@ void cp_fpseg_post(cp_fpseg *s, uint32_t key, int64_t pub,
 	memcpy(s->q[s->nq].clu, clu, 16);
 	s->nq++;
 	t_put(&s->posts, key_hash(key), s->nq, post_rehash, s);
+}
+
+const uint32_t *cp_fpseg_keys(const cp_fpseg *s, const cp_fpent *e,
+    size_t *n)
+{
+	*n = e->keys ? s->kh[e->keys - 1] : 0;
+	return e->keys ? s->kh + e->keys : NULL;
 }
 
 const cp_fpent *cp_fpseg_ent(const cp_fpseg *s, uint32_t i)

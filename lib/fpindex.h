@@ -10,8 +10,9 @@
  * stores, so a lookup never reads the state file and costs the same with
  * a thousand or a million fingerprints stored.
  *
- * A segment keeps, per stored signal, 128 bytes (cp_fpent) and 4-byte
- * slots in three open-addressing tables (at most 3/4 full):
+ * A segment keeps, per stored signal, 128 bytes (cp_fpent), the 32-bit
+ * hashes of its event keys (4 bytes each, about ten), and 4-byte slots
+ * in three open-addressing tables (at most 3/4 full):
  *   bands     the 8 LSH bands, by 32 bits of each band's key: a slot per
  *             key, the signals sharing it chained newest first (boiler-
  *             plate makes some keys common: a lookup reads only the
@@ -51,6 +52,7 @@ typedef struct cp_fpent {
 	uint8_t sk[CP_MH_N];      /* cp_minhash_sketch of its signature */
 	uint32_t next[CP_MH_BANDS]; /* (the index's own: band chains) */
 	uint32_t mark;            /* free for the caller (starts 0) */
+	uint32_t keys;            /* (the index's own: its key hashes) */
 } cp_fpent;
 
 typedef struct cp_fpx cp_fpx;
@@ -82,9 +84,14 @@ void cp_fpx_trim(cp_fpx *x, size_t budget);
 size_t cp_fpx_bytes(const cp_fpx *x);
 size_t cp_fpx_entries(const cp_fpx *x);
 
-/* Add a signal to a full segment (banded: it has text, so bands); its
- * index in the segment.  Cheapest in ascending order of sig. */
-uint32_t cp_fpseg_add(cp_fpseg *s, const cp_fpent *e, int banded);
+/* Add a signal to a full segment (banded: it has text, so bands) with
+ * the nk hashes kh of its event keys (copied); its index in the
+ * segment.  Cheapest in ascending order of sig. */
+uint32_t cp_fpseg_add(cp_fpseg *s, const cp_fpent *e, int banded,
+    const uint32_t *kh, size_t nk);
+/* The key hashes of an entry of s, how many in *n. */
+const uint32_t *cp_fpseg_keys(const cp_fpseg *s, const cp_fpent *e,
+    size_t *n);
 /* File entry ent under a pair key. */
 void cp_fpseg_pair(cp_fpseg *s, uint32_t ent, uint32_t key);
 /* A job posting (any segment kind). */
