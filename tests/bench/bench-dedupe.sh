@@ -61,10 +61,13 @@ SELECT row_number() OVER (ORDER BY f.sig) AS n, f.published, f.signal_id,
     f.postings, s.account_ids, s.document_id, s.source, s.url, s.title,
     s.lang, s.themes, s.entities
 FROM b.dedupe_fingerprints f JOIN b.signals s ON s.seq = f.sig;
+-- (the times in a table of their own: in a view random() would be drawn
+-- again for the ordering)
+CREATE TEMP TABLE t AS
+WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < $1)
+SELECT x, 1767225600 + abs(random() % 31536000) AS pub FROM k;
 CREATE TEMP TABLE pre AS
-WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < $1),
-t(x, pub) AS (SELECT x, 1767225600 + abs(random() % 31536000) FROM k)
-SELECT row_number() OVER (ORDER BY pub) AS sig, pub,
+SELECT row_number() OVER (ORDER BY pub, x) AS sig, pub,
     (x - 1) / (SELECT count(*) FROM src) AS copy,
     (x - 1) % (SELECT count(*) FROM src) + 1 AS n FROM t;
 CREATE TEMP VIEW rows AS
