@@ -12,7 +12,7 @@ bats_require_minimum_version 1.5.0
 : "${CP_TOP:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 : "${CP_BIN:=$CP_TOP/bin}"
 FIXTURES="$CP_TOP/tests/fixtures"
-CORPORA="$CP_TOP/../shared/corpora"
+: "${CORPORA:=$CP_TOP/../shared/corpora}"
 PATH="$CP_BIN:$PATH"
 export PATH CP_TOP FIXTURES CORPORA
 
