@@ -92,6 +92,12 @@ typedef struct state {
 	pthread_cond_t nonempty, nonfull;
 	item q[QUEUE];
 	size_t head, count;
+	/* items decided, handed back to be freed by the reading thread that
+	 * allocated them (a free in the state thread is time taken from
+	 * the busier thread, and glibc frees another thread's memory under
+	 * that thread's arena lock) */
+	item dead[QUEUE];
+	size_t ndead;
 	int failed;                 /* the state thread stopped: its status */
 } state;
 
@@ -230,9 +236,16 @@ static void *worker(void *arg)
 	prctl(PR_SET_NAME, "cp-dedupe-db", 0, 0, 0);
 #endif
 
+	item done;
+
+	memset(&done, 0, sizeof done);
 	for (;;) {
 		item it;
 		pthread_mutex_lock(&s->mu);
+		if (done.prep && s->ndead < QUEUE) {
+			s->dead[s->ndead++] = done;
+			done.prep = NULL;
+		}
 		while (!s->count)
 			pthread_cond_wait(&s->nonempty, &s->mu);
 		it = s->q[s->head];
@@ -240,6 +253,11 @@ static void *worker(void *arg)
 		s->count--;
 		pthread_cond_signal(&s->nonfull);
 		pthread_mutex_unlock(&s->mu);
+		if (done.prep) {
+			cp_dedupe_prep_free(done.prep);
+			free(done.line);
+			done.prep = NULL;
+		}
 		if (!it.prep)
 			break;
 		if (!rc && (rc = decide(s, &it))) {
@@ -247,8 +265,7 @@ static void *worker(void *arg)
 			s->failed = rc;
 			pthread_mutex_unlock(&s->mu);
 		}
-		cp_dedupe_prep_free(it.prep);
-		free(it.line);
+		done = it;
 	}
 	if (!rc)
 		rc = flush(s);
@@ -262,8 +279,19 @@ static void *worker(void *arg)
 	return (void *)(intptr_t)rc;
 }
 
+/* Free what the state thread handed back. */
+static void bury(item *dead, size_t n)
+{
+	while (n--) {
+		cp_dedupe_prep_free(dead[n].prep);
+		free(dead[n].line);
+	}
+}
+
 static int push(state *s, item *it)
 {
+	item dead[QUEUE];
+	size_t ndead;
 	int failed;
 
 	pthread_mutex_lock(&s->mu);
@@ -272,8 +300,12 @@ static int push(state *s, item *it)
 	s->q[(s->head + s->count) % QUEUE] = *it;
 	s->count++;
 	failed = s->failed;
+	ndead = s->ndead;
+	memcpy(dead, s->dead, ndead * sizeof *dead);
+	s->ndead = 0;
 	pthread_cond_signal(&s->nonempty);
 	pthread_mutex_unlock(&s->mu);
+	bury(dead, ndead);
 	return failed;
 }
 
@@ -437,6 +469,7 @@ int main(int argc, char **argv)
 	memset(&end, 0, sizeof end);
 	push(&s, &end);
 	pthread_join(th, &ret);
+	bury(s.dead, s.ndead);
 	wrc = (int)(intptr_t)ret;
 	if (wrc)
 		rc = wrc;
