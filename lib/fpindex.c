@@ -5,6 +5,8 @@
 #include "id.h"
 #include "mem.h"
 
+_Static_assert(sizeof(cp_fpent) == 128, "a window entry is two cache lines");
+
 /* Open addressing with linear probing: a slot holds an index + 1, 0 is
  * empty; tables double at 3/4 full (a probe sequence stays short, and
  * most slots visited are rejected without reading the entry). */
@@ -429,8 +431,12 @@ uint32_t cp_fpseg_add(cp_fpseg *s, const cp_fpent *e, int banded,
 	int b;
 
 	if (i % BLOCK == 0) {
+		void *blk;
+		/* on cache-line boundaries: an entry is two lines, not three */
+		if (posix_memalign(&blk, 64, BLOCK * sizeof(cp_fpent)))
+			blk = xmalloc(BLOCK * sizeof(cp_fpent));
 		s->blk = xrealloc(s->blk, (s->nblk + 1) * sizeof *s->blk);
-		s->blk[s->nblk++] = xmalloc(BLOCK * sizeof(cp_fpent));
+		s->blk[s->nblk++] = blk;
 	}
 	s->blk[i / BLOCK][i % BLOCK] = *e;
 	s->blk[i / BLOCK][i % BLOCK].keys = keys_add(s, kh, nk);

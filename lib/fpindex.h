@@ -43,16 +43,18 @@
 
 enum { CP_FPX_POSTINGS = 1, CP_FPX_FULL = 2 };
 
-/* One stored signal as the window sees it. */
+/* One stored signal as the window sees it: two cache lines (entries are
+ * 64-byte aligned), the first with what walking a band chain and
+ * ruling a candidate out by time or exact-copy key reads. */
 typedef struct cp_fpent {
-	int64_t sig;              /* dedupe_fingerprints.sig (signals.seq) */
-	int64_t pub;              /* publication time, seconds */
-	uint64_t tk;              /* first 64 bits of the exact-copy key */
-	uint32_t bh[CP_MH_BANDS]; /* low 32 bits of each cp_minhash_band */
-	uint8_t sk[CP_MH_N];      /* cp_minhash_sketch of its signature */
 	uint32_t next[CP_MH_BANDS]; /* (the index's own: band chains) */
 	uint32_t mark;            /* free for the caller (starts 0) */
 	uint32_t keys;            /* (the index's own: its key hashes) */
+	int64_t sig;              /* dedupe_fingerprints.sig (signals.seq) */
+	int64_t pub;              /* publication time, seconds */
+	uint64_t tk;              /* first 64 bits of the exact-copy key */
+	uint8_t sk[CP_MH_N];      /* cp_minhash_sketch of its signature */
+	uint32_t bh[CP_MH_BANDS]; /* low 32 bits of each cp_minhash_band */
 } cp_fpent;
 
 typedef struct cp_fpx cp_fpx;
