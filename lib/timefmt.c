@@ -42,7 +42,12 @@ char *cp_time_format(time_t t, char out[CP_TIME_MAX])
 
 	if (!gmtime_r(&t, &tm))
 		memset(&tm, 0, sizeof tm);
-	strftime(out, CP_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* not strftime's %Y: it writes the year 26 as "26", which RFC 3339
+	 * (and cp_time_parse) reads as no year at all (found by fuzz_url) */
+	snprintf(out, CP_TIME_MAX, "%04d-%02u-%02uT%02u:%02u:%02uZ",
+	    tm.tm_year + 1900, (unsigned)(tm.tm_mon + 1) % 100u,
+	    (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+	    (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 	return out;
 }
 

@@ -124,6 +124,9 @@ static void test_time(void)
 	ok(cp_time_parse("2026-11-25T05:26:05-0530", &t), "time: -hhmm");
 	is_str(cp_time_format(t, buf), "2026-11-25T10:56:05Z",
 	    "time: negative offset applied");
+	ok(cp_time_parse("0026-11-12", &t), "time: a year before 1000");
+	is_str(cp_time_format(t, buf), "0026-11-12T00:00:00Z",
+	    "time: four-digit year, parsed back the same (fuzz_url)");
 	ok(cp_time_parse("2024-02-29", &t), "time: bare date, leap day");
 	ok(!cp_time_parse("2023-02-29", &t), "time: not a leap year");
 	ok(!cp_time_parse("2026-13-01T00:00:00Z", &t), "time: month 13");
