@@ -4,7 +4,8 @@
 # otherwise print the exact install line and fail.
 PKGS="libjansson-dev libcurl4-openssl-dev libsqlite3-dev libpcre2-dev
 libutf8proc-dev libxml2-dev libssl-dev pkg-config bats bats-assert
-bats-support mandoc sqlite3 jq python3 tmux zsh man-db gcc make"
+bats-support mandoc sqlite3 jq python3 tmux zsh man-db gcc make curl bc
+procps less openssl vim-tiny systemd"
 missing=""
 
 need_pc() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
@@ -30,6 +31,17 @@ need_cmd python3 python3
 need_cmd tmux tmux
 need_cmd zsh zsh
 need_cmd man man-db
+# what the tests drive besides our binaries: curl talks to the fake
+# servers, bc checks sums, pgrep finds processes, less is the pager,
+# openssl makes a test certificate, vi is the editor a forced command
+# must never open, systemd-analyze checks the example units
+need_cmd curl curl
+need_cmd bc bc
+need_cmd pgrep procps
+need_cmd less less
+need_cmd openssl openssl
+need_cmd vi vim-tiny
+need_cmd systemd-analyze systemd
 
 [ -z "$missing" ] && exit 0
 
