@@ -13,9 +13,9 @@
 set -eu
 : "${CP_TOP:?}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cp-bench-fetch.XXXXXX")
-pids=
+# the servers' pids go to a file: serve runs in $(...), a subshell
 cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for p in $(cat "$W/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
 	rm -rf "$W"
 }
 trap cleanup EXIT INT TERM
@@ -28,7 +28,7 @@ export CLIENTPULSE_NOW=2026-11-20T12:00:00Z
 
 serve() {   # serve ROOT PORTFILE
 	python3 "$CP_TOP/tests/servers/fetchd.py" "$1" "$2" >/dev/null 2>&1 &
-	pids="$pids $!"
+	echo "$!" >>"$W/pids"
 	i=0
 	while [ ! -s "$2" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 	cat "$2"
