@@ -368,7 +368,7 @@ static struct {
 	sqlite3 *db;
 	const char *sql;
 	sqlite3_stmt *st;
-} cached[16];
+} cached[32];
 
 sqlite3_stmt *cp_db_prepare_cached(sqlite3 *db, const char *sql)
 {

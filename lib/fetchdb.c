@@ -19,7 +19,7 @@ static char *col(sqlite3_stmt *st, int i)
 int cp_fsrc_load(sqlite3 *db, int64_t tenant_id, const char *kind,
     const char *url, cp_fsrc *out)
 {
-	sqlite3_stmt *st = cp_db_prepare(db, "SELECT etag, last_modified, "
+	sqlite3_stmt *st = cp_db_prepare_cached(db, "SELECT etag, last_modified, "
 	    "cursor_id, cursor_at, failures FROM fetch_sources WHERE "
 	    "tenant_id = ? AND kind = ? AND url = ?");
 	int rc;
@@ -37,7 +37,8 @@ int cp_fsrc_load(sqlite3 *db, int64_t tenant_id, const char *kind,
 		out->failures = (long)sqlite3_column_int64(st, 4);
 		out->exists = true;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return cp_db_error(db, "reading fetch_sources");
 	return 0;
@@ -58,7 +59,7 @@ int cp_fsrc_save(sqlite3 *db, int64_t tenant_id, const char *kind,
 	sqlite3_stmt *st;
 	int rc;
 
-	st = cp_db_prepare(db, "INSERT INTO fetch_sources (tenant_id, kind, "
+	st = cp_db_prepare_cached(db, "INSERT INTO fetch_sources (tenant_id, kind, "
 	    "url, last_fetched_at, last_status, last_error, failures, "
 	    "items_seen, docs_emitted, last_ok_at) VALUES (?1, ?2, ?3, ?4, "
 	    "?5, ?6, CASE WHEN ?6 IS NULL THEN 0 ELSE 1 END, ?7, ?8, "
@@ -79,13 +80,14 @@ int cp_fsrc_save(sqlite3 *db, int64_t tenant_id, const char *kind,
 	sqlite3_bind_int64(st, 7, r->seen);
 	sqlite3_bind_int64(st, 8, r->emitted);
 	rc = cp_db_step_done(db, st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (rc || !r->advance)
 		return rc;
 	/* validators and cursor: only for a response fully written out.
 	 * A 304 keeps the stored validators (NULL here means "unchanged"
 	 * only for a 304; a 200 without ETag clears the stored one). */
-	st = cp_db_prepare(db, "UPDATE fetch_sources SET "
+	st = cp_db_prepare_cached(db, "UPDATE fetch_sources SET "
 	    "etag = CASE WHEN ?4 = 304 THEN etag ELSE ?5 END, "
 	    "last_modified = CASE WHEN ?4 = 304 THEN last_modified ELSE ?6 END, "
 	    "cursor_id = coalesce(?7, cursor_id), "
@@ -101,7 +103,8 @@ int cp_fsrc_save(sqlite3 *db, int64_t tenant_id, const char *kind,
 	cp_db_bind_text(st, 7, r->cursor_id);
 	cp_db_bind_text(st, 8, r->cursor_at);
 	rc = cp_db_step_done(db, st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc;
 }
 

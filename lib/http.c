@@ -359,14 +359,15 @@ static double bucket_db(cp_http *h, struct host *e)
 
 	if (cp_db_begin(h->db))
 		return -1;
-	st = cp_db_prepare(h->db, "SELECT tokens, updated_at FROM "
+	st = cp_db_prepare_cached(h->db, "SELECT tokens, updated_at FROM "
 	    "http_buckets WHERE host = ?");
 	sqlite3_bind_text(st, 1, e->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		tokens = sqlite3_column_double(st, 0);
 		last = sqlite3_column_double(st, 1);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (now > last)
 		tokens += (now - last) * e->rate;
 	if (tokens > e->burst)
@@ -375,14 +376,15 @@ static double bucket_db(cp_http *h, struct host *e)
 		tokens -= 1;
 	else
 		wait = (1 - tokens) / e->rate;
-	st = cp_db_prepare(h->db, "INSERT INTO http_buckets (host, tokens, "
+	st = cp_db_prepare_cached(h->db, "INSERT INTO http_buckets (host, tokens, "
 	    "updated_at) VALUES (?, ?, ?) ON CONFLICT (host) DO UPDATE SET "
 	    "tokens = excluded.tokens, updated_at = excluded.updated_at");
 	sqlite3_bind_text(st, 1, e->name, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 2, tokens);
 	sqlite3_bind_double(st, 3, now > last ? now : last);
 	rc = cp_db_step_done(h->db, st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (rc || cp_db_commit(h->db)) {
 		if (rc)
 			cp_db_rollback(h->db);
