@@ -73,6 +73,7 @@ typedef struct item {
 	char *line;                 /* the line as it came, for the output */
 	size_t len;
 	int spliceable;             /* no cluster fields in it already */
+	int pause;                  /* with no prep: the input paused */
 } item;
 
 #define QUEUE 64
@@ -258,6 +259,19 @@ static void *worker(void *arg)
 			free(done.line);
 			done.prep = NULL;
 		}
+		if (!it.prep && it.pause) {
+			/* the reader waits for more input: never hold the
+			 * write lock (and the batch's records) meanwhile, or
+			 * a stage downstream waits on us while we wait on
+			 * the stage upstream */
+			if (!rc && (rc = flush(s))) {
+				pthread_mutex_lock(&s->mu);
+				s->failed = rc;
+				pthread_mutex_unlock(&s->mu);
+			}
+			fflush(stdout);
+			continue;
+		}
 		if (!it.prep)
 			break;
 		if (!rc && (rc = decide(s, &it))) {
@@ -307,6 +321,19 @@ static int push(state *s, item *it)
 	pthread_mutex_unlock(&s->mu);
 	bury(dead, ndead);
 	return failed;
+}
+
+/* The reading thread is about to wait on an empty pipe: tell the state
+ * thread to commit and pass on what it holds (ndjson.h, idle). */
+static state *idle_state;
+
+static int input_paused(void)
+{
+	item mark;
+
+	memset(&mark, 0, sizeof mark);
+	mark.pause = 1;
+	return push(idle_state, &mark);
 }
 
 /*
@@ -462,6 +489,8 @@ int main(int argc, char **argv)
 		rc = CP_EX_OSERR;
 		goto out;
 	}
+	idle_state = &s;
+	cp_ndjson.idle = input_paused;
 	rc = cp_ndjson_inputs_raw(argc - optind, argv + optind, one_raw, &s);
 	{
 		struct timespec ts;

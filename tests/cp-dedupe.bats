@@ -184,3 +184,24 @@ STORY='Northwind Labs said on Monday it had agreed to acquire DataLoom, a data-i
 	stories=$(jq -r .cluster "$FIXTURES/labeled/labels.ndjson" | sort -u | wc -l)
 	assert_equal "$(echo "$output" | jq -r .cluster_id | sort -u | wc -l)" "$stories"
 }
+
+@test "a pause in the input commits the batch and passes it on: the write lock is never held while waiting" {
+	sig 1 2026-09-14T10:00:00Z "$STORY" >in.ndjson
+	mkfifo pipe
+	cp-dedupe <pipe >out.ndjson 3>&- &
+	pid=$!
+	exec 7>pipe
+	cat in.ndjson >&7
+	# the input pauses with the batch (of 2,000) far from full: the
+	# signal is committed and written out now, not at the end
+	for i in $(seq 100); do
+		[ -s out.ndjson ] && break
+		sleep 0.05
+	done
+	assert_equal "$(wc -l <out.ndjson)" 1
+	assert_equal "$(sqlite3 "$CLIENTPULSE_DB" 'SELECT count(*) FROM signals')" 1
+	# and the lock is free: another writer gets it at once
+	run -0 sqlite3 -cmd '.timeout 100' "$CLIENTPULSE_DB" 'BEGIN IMMEDIATE; ROLLBACK;'
+	exec 7>&-
+	wait "$pid"
+}
