@@ -180,7 +180,10 @@ int64_t cp_json_int(const json_t *obj, const char *key, int64_t dflt)
 
 	if (json_is_integer(v))
 		return json_integer_value(v);
-	if (json_is_real(v) && isfinite(json_real_value(v)))
+	/* a real only when it fits: converting 5.9e20 to int64_t is
+	 * undefined behaviour (found by fuzz_edgar) */
+	if (json_is_real(v) && json_real_value(v) >= -9223372036854775808.0 &&
+	    json_real_value(v) < 9223372036854775808.0)
 		return (int64_t)json_real_value(v);
 	return dflt;
 }

@@ -835,6 +835,19 @@ static double rd_num(struct rd *r, const json_t *o, const char *key)
 	return 0;
 }
 
+/* A count: a number within what a long holds (a cast of 1e300 would be
+ * undefined behaviour), rounded toward zero. */
+static long rd_count(struct rd *r, const json_t *o, const char *key)
+{
+	double d = rd_num(r, o, key);
+
+	if (!(d >= -2147483648.0 && d <= 2147483647.0)) {
+		rd_fail(r, "out of range", key);
+		return 0;
+	}
+	return (long)d;
+}
+
 static bool rd_bool(struct rd *r, const json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -890,7 +903,7 @@ static void rd_playbook(struct rd *r, const json_t *pb, cp_score_in *in)
 	in->primary_theme = rd_bool(r, pb, "primary_theme");
 	in->industry_listed = rd_bool(r, pb, "industry_listed");
 	in->segment_listed = rd_bool(r, pb, "segment_listed");
-	in->assets = (long)rd_num(r, pb, "assets");
+	in->assets = rd_count(r, pb, "assets");
 	if (!json_is_array(req)) {
 		rd_fail(r, "expected an array", "playbook.requires");
 		return;
@@ -923,7 +936,7 @@ bool cp_score_in_parse(const json_t *j, cp_score_in *in, char *err,
 	v = json_object_get(j, "reliability");
 	if ((in->has_reliability = json_is_number(v)))
 		in->reliability = json_number_value(v);
-	in->corroborations = (long)rd_num(&r, j, "corroborations");
+	in->corroborations = rd_count(&r, j, "corroborations");
 	rd_time(&r, j, "published_at", &in->published_at, false);
 	rd_time(&r, j, "scored_at", &in->scored_at, false);
 	m = json_object_get(j, "money");
@@ -955,10 +968,10 @@ bool cp_score_in_parse(const json_t *j, cp_score_in *in, char *err,
 		rd_fail(&r, "expected an object", "prior");
 	} else {
 		in->prior_sum = rd_num(&r, pr, "sum");
-		in->prior_n = (long)rd_num(&r, pr, "decisions");
+		in->prior_n = rd_count(&r, pr, "decisions");
 	}
 	if ((v = json_object_get(j, "postings")) != NULL) {
-		in->postings = (long)rd_num(&r, j, "postings");
+		in->postings = rd_count(&r, j, "postings");
 		in->function = rd_str(&r, j, "function", true);
 	}
 	return !r.bad;

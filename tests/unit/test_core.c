@@ -56,6 +56,13 @@ static void test_json(void)
 	    "json: duplicate keys are rejected");
 	ok(cp_json_parse("{\"a\":\"\\u0000\"}", 13, NULL, 0) == NULL,
 	    "json: \\u0000 in a string is rejected");
+	v = json_pack("{s:f, s:f, s:f}", "big", 5.9e20, "ok", 42.9, "neg",
+	    -1e300);
+	ok(cp_json_int(v, "big", -1) == -1,
+	    "json: a real beyond int64 is the default, not a wild cast (fuzz_edgar)");
+	ok(cp_json_int(v, "ok", -1) == 42, "json: a real in range is truncated");
+	ok(cp_json_int(v, "neg", -1) == -1, "json: so is a huge negative one");
+	json_decref(v);
 }
 
 static void test_utf8(void)
