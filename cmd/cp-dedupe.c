@@ -346,32 +346,20 @@ static int input_paused(void)
 static int one_raw(const cp_line *ln, void *arg)
 {
 	state *s = arg;
-	cp_jmember m[128];
+	/* the chunks are never decoded: only the line goes on */
+	cp_jkeep keep[] = { { "chunks", 0, 0, NULL, 0 } };
 	char err[256];
 	json_t *rec;
-	int k, i, rc = 0;
+	int rc = 0;
 	item it;
 
-	if ((k = cp_jscan_object(ln->text, ln->len, m, 128, err,
-	    sizeof err)) < 0) {
+	if (!(rec = cp_jscan_decode(ln->text, ln->len, keep, 1, err,
+	    sizeof err))) {
 		if (!strcmp(err, "not a JSON object"))
 			cp_reject(ln, "%s", err);
 		else
 			cp_reject(ln, "invalid JSON: %s", err);
 		return 0;
-	}
-	rec = json_object();
-	for (i = 0; i < k; i++) {
-		json_t *v;
-		if (cp_jkey_is(&m[i], "chunks"))
-			continue;
-		if (!(v = cp_jvalue(&m[i])) || json_object_setn_new(rec, m[i].key,
-		    m[i].klen, v)) {
-			cp_reject(ln, "invalid JSON: member \"%.*s\"",
-			    (int)(m[i].klen > 64 ? 64 : m[i].klen), m[i].key);
-			json_decref(rec);
-			return 0;
-		}
 	}
 	memset(&it, 0, sizeof it);
 	if (!cp_record_check(rec, CP_REC_SIGNAL, err, sizeof err))

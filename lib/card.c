@@ -585,32 +585,11 @@ static void ctx_init(struct ctx *c, cp_cardgen *g, const json_t *opp,
 json_t *cp_card_parse(const char *line, size_t len, cp_cardraw *raw,
     char *err, size_t errlen)
 {
-	cp_jmember m[64];
-	json_t *rec;
-	int n, i;
+	cp_jkeep keep[] = { { "inputs", '{', 0, NULL, 0 } };
+	json_t *rec = cp_jscan_decode(line, len, keep, 1, err, errlen);
 
-	memset(raw, 0, sizeof *raw);
-	if ((n = cp_jscan_object(line, len, m, 64, err, errlen)) < 0)
-		return NULL;
-	rec = json_object();
-	for (i = 0; i < n; i++) {
-		char key[64];
-		json_t *v;
-		if (m[i].klen >= sizeof key)
-			continue;	/* no member cards use has a long name */
-		memcpy(key, m[i].key, m[i].klen);
-		key[m[i].klen] = '\0';
-		if (!strcmp(key, "inputs") && m[i].val[0] == '{') {
-			raw->inputs = m[i].val;
-			raw->inputs_len = m[i].vlen;
-			continue;
-		}
-		if (!(v = cp_jvalue(&m[i])) || json_object_set_new(rec, key, v)) {
-			snprintf(err, errlen, "member \"%s\" does not load", key);
-			json_decref(rec);
-			return NULL;
-		}
-	}
+	raw->inputs = keep[0].val;
+	raw->inputs_len = keep[0].vlen;
 	return rec;
 }
 

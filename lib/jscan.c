@@ -340,3 +340,52 @@ json_t *cp_jvalue(const cp_jmember *m)
 	return json_loadb(m->val, m->vlen, JSON_DECODE_ANY |
 	    JSON_REJECT_DUPLICATES, NULL);
 }
+
+static cp_jkeep *kept(cp_jkeep *keep, size_t nkeep, const cp_jmember *m)
+{
+	size_t i;
+
+	for (i = 0; i < nkeep; i++)
+		if (cp_jkey_is(m, keep[i].key) &&
+		    (!keep[i].open || m->val[0] == keep[i].open))
+			return &keep[i];
+	return NULL;
+}
+
+json_t *cp_jscan_decode(const char *line, size_t len, cp_jkeep *keep,
+    size_t nkeep, char *err, size_t errlen)
+{
+	cp_jmember m[128];
+	json_t *rec;
+	size_t i;
+	int n;
+
+	for (i = 0; i < nkeep; i++) {
+		keep[i].val = NULL;
+		keep[i].vlen = 0;
+	}
+	if ((n = cp_jscan_object(line, len, m, 128, err, errlen)) < 0)
+		return NULL;
+	rec = json_object();
+	for (i = 0; i < (size_t)n; i++) {
+		cp_jkeep *k = kept(keep, nkeep, &m[i]);
+		json_t *v;
+
+		if (k) {
+			k->val = m[i].val;
+			k->vlen = m[i].vlen;
+			if (!k->placeholder)
+				continue;
+			v = json_string("");
+		} else {
+			v = cp_jvalue(&m[i]);
+		}
+		if (!v || json_object_setn_new(rec, m[i].key, m[i].klen, v)) {
+			snprintf(err, errlen, "member \"%.*s\" does not load",
+			    (int)(m[i].klen > 64 ? 64 : m[i].klen), m[i].key);
+			json_decref(rec);
+			return NULL;
+		}
+	}
+	return rec;
+}

@@ -36,4 +36,25 @@ json_t *cp_jvalue(const cp_jmember *m);
 /* Is the raw key equal to k? */
 int cp_jkey_is(const cp_jmember *m, const char *k);
 
+/* A member to keep undecoded: key, and the first character its value
+ * must start with ('"', '[' or '{'; otherwise it is decoded as usual;
+ * 0: any value). */
+typedef struct cp_jkeep {
+	const char *key;
+	char open;
+	int placeholder;        /* put "" in its place in the object */
+	const char *val;        /* out: its raw text, or NULL when absent */
+	size_t vlen;
+} cp_jkeep;
+
+/*
+ * The object on line (at most 128 members) as a jansson object (new
+ * reference), every member decoded except those in keep[] (found there
+ * raw), or NULL with a reason in err ("not a JSON object", a syntax
+ * error, or the member that does not load).  For records whose bulk (a
+ * signal's text, a card's inputs) a stage never looks into.
+ */
+json_t *cp_jscan_decode(const char *line, size_t len, cp_jkeep *keep,
+    size_t nkeep, char *err, size_t errlen);
+
 #endif

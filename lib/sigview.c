@@ -173,38 +173,15 @@ bool cp_sigview_init(cp_sigview *sv, const json_t *rec, char *err,
 json_t *cp_sigview_parse(const char *line, size_t len, cp_sigraw *raw,
     char *err, size_t errlen)
 {
-	cp_jmember m[64];
-	json_t *rec;
-	int n, i;
+	/* the text stands as "" until it is needed (cp_sigview_text) */
+	cp_jkeep keep[] = { { "text", '"', 1, NULL, 0 },
+	    { "chunks", '[', 0, NULL, 0 } };
+	json_t *rec = cp_jscan_decode(line, len, keep, 2, err, errlen);
 
-	memset(raw, 0, sizeof *raw);
-	if ((n = cp_jscan_object(line, len, m, 64, err, errlen)) < 0)
-		return NULL;
-	rec = json_object();
-	for (i = 0; i < n; i++) {
-		char key[64];
-		json_t *v;
-		if (m[i].klen >= sizeof key)
-			continue;	/* no member we read has a long name */
-		memcpy(key, m[i].key, m[i].klen);
-		key[m[i].klen] = '\0';
-		if (!strcmp(key, "text") && m[i].val[0] == '"') {
-			raw->text = m[i].val;
-			raw->textlen = m[i].vlen;
-			v = json_string("");
-		} else if (!strcmp(key, "chunks") && m[i].val[0] == '[') {
-			raw->chunks = m[i].val;
-			raw->chunkslen = m[i].vlen;
-			continue;
-		} else {
-			v = cp_jvalue(&m[i]);
-		}
-		if (!v || json_object_set_new(rec, key, v)) {
-			snprintf(err, errlen, "member \"%s\" does not load", key);
-			json_decref(rec);
-			return NULL;
-		}
-	}
+	raw->text = keep[0].val;
+	raw->textlen = keep[0].vlen;
+	raw->chunks = keep[1].val;
+	raw->chunkslen = keep[1].vlen;
 	return rec;
 }
 
