@@ -301,12 +301,7 @@ int main(int argc, char **argv)
 		case OPT_USER: o.user = optarg; break;
 		case OPT_SINCE: {
 			time_t t;
-			long secs;
-			if (cp_time_parse(optarg, &t))
-				;
-			else if (cp_duration_parse(optarg, &secs))
-				t = cp_now() - secs;
-			else
+			if (!cp_time_or_age(optarg, &t))
 				cp_usage_error(usage, "--since: expected a time "
 				    "(2026-11-25T10:00:00Z) or an age (7d), not '%s'",
 				    optarg);

@@ -1737,19 +1737,10 @@ static int configure(const char *ua_flag, const char *conc_flag,
 
 static void parse_since(const char *arg)
 {
-	long secs;
-
-	if (cp_time_parse(arg, &G.since)) {
-		G.have_since = true;
-		return;
-	}
-	if (cp_duration_parse(arg, &secs)) {
-		G.since = cp_now() - secs;
-		G.have_since = true;
-		return;
-	}
-	cp_usage_error(usage, "--since: expected an RFC 3339 time or a "
-	    "duration (48h, 7d), not '%s'", arg);
+	if (!cp_time_or_age(arg, &G.since))
+		cp_usage_error(usage, "--since: expected an RFC 3339 time or "
+		    "an age (48h, 7d), not '%s'", arg);
+	G.have_since = true;
 }
 
 static void push(const char ***v, size_t *n, const char *s)

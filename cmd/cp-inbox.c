@@ -1612,14 +1612,10 @@ static void parse_option(int c, const char *arg)
 	case OPT_SOURCE: o.f.source = arg; break;
 	case OPT_SINCE: {
 		time_t t;
-		long secs;
-		if (!cp_time_parse(arg, &t)) {
-			if (!cp_duration_parse(arg, &secs))
-				cp_usage_error(usage, "--since: expected a time "
-				    "(2026-11-25T10:00:00Z) or an age (7d), not "
-				    "'%s'", arg);
-			t = cp_now() - secs;
-		}
+		if (!cp_time_or_age(arg, &t))
+			cp_usage_error(usage, "--since: expected a time "
+			    "(2026-11-25T10:00:00Z) or an age (7d), not '%s'",
+			    arg);
 		cp_time_format(t, o.f.since);
 		break;
 	}

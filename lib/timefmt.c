@@ -184,3 +184,15 @@ bool cp_duration_parse(const char *s, long *seconds)
 	*seconds = v * mult;
 	return true;
 }
+
+bool cp_time_or_age(const char *s, time_t *out)
+{
+	long secs;
+
+	if (cp_time_parse(s, out))
+		return true;
+	if (!cp_duration_parse(s, &secs))
+		return false;
+	*out = cp_now() - secs;
+	return true;
+}

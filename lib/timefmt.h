@@ -27,6 +27,9 @@ char *cp_time_format(time_t t, char out[CP_TIME_MAX]);
 bool cp_time_parse(const char *s, time_t *out);
 /* Parse a duration: "90s", "15m", "48h", "7d", "2w", or plain seconds. */
 bool cp_duration_parse(const char *s, long *seconds);
+/* A --since argument: an RFC 3339 time, or an age ("7d": that long
+ * before cp_now()). */
+bool cp_time_or_age(const char *s, time_t *out);
 /* timegm(3) without relying on the non-standard function. */
 time_t cp_timegm(const struct tm *tm);
 

@@ -144,6 +144,11 @@ static void test_time(void)
 	ok(!cp_duration_parse("7x", &d), "duration: bad unit");
 	setenv("CLIENTPULSE_NOW", "2030-01-01T00:00:00Z", 1);
 	is(cp_now(), 1893456000, "time: CLIENTPULSE_NOW freezes the clock");
+	ok(cp_time_or_age("7d", &t) && t == 1893456000 - 7 * 86400,
+	    "time or age: an age counts back from now");
+	ok(cp_time_or_age("2029-12-31T00:00:00Z", &t) && t == 1893369600,
+	    "time or age: a time is itself");
+	ok(!cp_time_or_age("last week", &t), "time or age: neither");
 	unsetenv("CLIENTPULSE_NOW");
 }
 
