@@ -12,6 +12,7 @@
 
 load helper
 source "$FIXTURES/push/push.bash"
+source "$FIXTURES/ops/ops.bash"
 bats_require_minimum_version 1.5.0
 
 # secrets given through the environment (the fallback of cp_secret)
@@ -88,7 +89,6 @@ PY
 @test "secrets: tokens appear in no output, log, record, audit row or state file" {
 	OUT="$T/out"
 	mkdir -p "$OUT"
-	local ex="$CP_TOP/examples"
 	export CLIENTPULSE_EMBED_API_KEY=$ENV_EMBED_KEY
 	export CLIENTPULSE_LLM_API_KEY=$ENV_LLM_KEY
 	start_crm
@@ -99,21 +99,10 @@ PY
 	  "accounts":[
 	    {"Id":"001000000000011AAA","Website":"northwindlabs.example","Name":"Northwind Labs"}]}' \
 	    >/dev/null
-	push_config hubspot,salesforce,webhook,file <<CONF
-[http]
-user_agent = "ClientPulse secrets test (ops@example.test)"
-[sec]
-base_url = file://$ex/sec
-www_url = file://$ex/sec
-since = 3650d
-[greenhouse]
-base_url = file://$ex/jobs/greenhouse
-[lever]
-base_url = file://$ex/jobs/lever
-[news]
-feed = file://$ex/feeds/wire.xml
-feed = file://$ex/feeds/techdaily.atom
-CONF
+	# the demo's offline sources (ops_config), then the push targets
+	ops_config "$T/sources"
+	push_config hubspot,salesforce,webhook,file \
+	    <"$T/sources/clientpulse/config"
 	sed -i "s|^path = -|path = $OUT/pushed.ndjson|" \
 	    "$XDG_CONFIG_HOME/clientpulse/config"
 	push_credentials
@@ -123,9 +112,9 @@ CONF
 	cp-init --tenant acme -q
 	cp-user add alice --role am -q
 	cp-user add bob --role am -q
-	cp-account import -q "$ex/accounts.ndjson"
-	cp-playbook import -q "$ex/playbooks.ndjson"
-	cp-asset import -q "$ex/assets.ndjson"
+	cp-account import -q "$EXAMPLES/accounts.ndjson"
+	cp-playbook import -q "$EXAMPLES/playbooks.ndjson"
+	cp-asset import -q "$EXAMPLES/assets.ndjson"
 	run_logged run1 cp-run -v --stage-arg fetch=--source=sec \
 	    --stage-arg fetch=--with-text
 	run_logged run2 cp-run -v --log-format json
