@@ -37,7 +37,7 @@ struct cp_dedupe {
 	cp_fpx *fx;                  /* the window, in memory */
 	int64_t maxsig;              /* newest fingerprint row it has seen */
 	int dataver;                 /* PRAGMA data_version then */
-	sqlite3_stmt *seen, *fp, *cl_get, *cl_new, *cl_upd, *sig_ins, *fp_ins,
+	sqlite3_stmt *seen, *fp, *cl_new, *cl_upd, *sig_ins, *fp_ins,
 	    *upd_themes, *load, *load_posts, *since, *dv;
 	unsigned long nseg, nrows, ncand, nnear;
 	uint32_t mark;               /* for cp_fpent.mark */
@@ -79,8 +79,6 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	d->fp = cp_db_prepare(db, "SELECT signal_id, cluster_id, simhash,"
 	    " minhash, keys, published, textkey FROM dedupe_fingerprints"
 	    " WHERE sig = ?1");
-	d->cl_get = cp_db_prepare(db, "SELECT lead_signal_id, size FROM clusters"
-	    " WHERE tenant_id = ?1 AND id = ?2");
 	d->cl_new = cp_db_prepare(db, "INSERT INTO clusters (tenant_id, id,"
 	    " lead_signal_id, size, first_published, last_published, created_at,"
 	    " updated_at) VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5, ?5)"
@@ -88,7 +86,7 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 	d->cl_upd = cp_db_prepare(db, "UPDATE clusters SET size = size + 1,"
 	    " last_published = max(coalesce(last_published, ''), coalesce(?3, '')),"
 	    " updated_at = ?4, version = version + 1"
-	    " WHERE tenant_id = ?1 AND id = ?2");
+	    " WHERE tenant_id = ?1 AND id = ?2 RETURNING lead_signal_id, size");
 	d->sig_ins = cp_db_prepare(db, "INSERT INTO signals (tenant_id, id,"
 	    " account_ids, document_id, cluster_id, source, url, title, text,"
 	    " lang, themes, entities, published_at, fetched_at, created_at)"
@@ -122,7 +120,7 @@ int cp_dedupe_open(sqlite3 *db, const cp_dedupe_opts *o, cp_dedupe **out)
 
 void cp_dedupe_close(cp_dedupe *d)
 {
-	sqlite3_stmt **all[] = { &d->seen, &d->fp, &d->cl_get, &d->cl_new,
+	sqlite3_stmt **all[] = { &d->seen, &d->fp, &d->cl_new,
 	    &d->cl_upd, &d->sig_ins, &d->fp_ins, &d->upd_themes, &d->load,
 	    &d->load_posts, &d->since, &d->dv };
 	size_t i;
@@ -1104,20 +1102,21 @@ static int cluster_join(cp_dedupe *d, int64_t tenant, const char *cluster,
 	char now[CP_TIME_MAX];
 	int rc;
 
-	sqlite3_bind_int64(d->cl_get, 1, tenant);
-	cp_db_bind_text(d->cl_get, 2, cluster);
-	if (sqlite3_step(d->cl_get) == SQLITE_ROW) {
-		snprintf(r->duplicate_of, sizeof r->duplicate_of, "%s",
-		    cp_db_col_text(d->cl_get, 0));
-		r->corroborations = (long)sqlite3_column_int64(d->cl_get, 1);
-	}
-	sqlite3_reset(d->cl_get);
+	/* one statement finds, updates and reports the cluster: its lead
+	 * and its size, this signal included */
 	cp_time_format(cp_now(), now);
 	sqlite3_bind_int64(d->cl_upd, 1, tenant);
 	cp_db_bind_text(d->cl_upd, 2, cluster);
 	cp_db_bind_text(d->cl_upd, 3, pub_at);
 	cp_db_bind_text(d->cl_upd, 4, now);
-	rc = cp_db_step_done(d->db, d->cl_upd);
+	if ((rc = sqlite3_step(d->cl_upd)) == SQLITE_ROW) {
+		snprintf(r->duplicate_of, sizeof r->duplicate_of, "%s",
+		    cp_db_col_text(d->cl_upd, 0));
+		r->corroborations = (long)sqlite3_column_int64(d->cl_upd, 1) - 1;
+		rc = sqlite3_step(d->cl_upd);
+	}
+	rc = rc == SQLITE_DONE ? 0 : cp_db_error(d->db, "update cluster");
+	sqlite3_reset(d->cl_upd);
 	return rc;
 }
 

@@ -15,8 +15,16 @@ typedef struct table {
 	uint32_t cap, used;       /* cap a power of two, or 0 */
 } table;
 
-typedef struct pair { uint32_t key, ent; } pair;
-typedef struct post { uint32_t key; int64_t pub; uint8_t clu[16]; } post;
+/* Filed under a key: the table has a slot per distinct key naming the
+ * newest filed (index + 1), each the next older one of its key (next,
+ * 0 at the end).  A key per slot, not a slot per filing: a busy key's
+ * filings would fill a run of slots that every probe nearby must walk. */
+typedef struct pair { uint32_t key, ent, next; } pair;
+typedef struct post {
+	uint32_t key, next;
+	int64_t pub;
+	uint8_t clu[16];
+} post;
 
 /* Entries are kept in blocks that never move: no copying as a segment
  * grows, and at most one block unfilled. */
@@ -32,10 +40,10 @@ struct cp_fpseg {
 	table bands;              /* slot: see band_slot() */
 	pair *p;
 	uint32_t np, pcap;
-	table pairs;              /* slot: index into p + 1 */
+	table pairs;              /* slot: newest in p of a key + 1 */
 	post *q;
 	uint32_t nq, qcap;
-	table posts;              /* slot: index into q + 1 */
+	table posts;              /* slot: newest in q of a key + 1 */
 	uint32_t *kh;             /* key hashes: a count, then the hashes */
 	uint32_t nkh, khcap;
 };
@@ -449,6 +457,38 @@ uint32_t cp_fpseg_add(cp_fpseg *s, const cp_fpent *e, int banded,
 	return i;
 }
 
+/* The slot of key in a table of chain heads (key_of gives a head's
+ * key), or the empty slot where it goes. */
+static uint32_t head_find(const table *t, uint32_t key,
+    uint32_t (*key_of)(const cp_fpseg *, uint32_t), const cp_fpseg *s)
+{
+	uint32_t m = t->cap - 1, i;
+
+	for (i = (uint32_t)key_hash(key) & m; t->slot[i] && key_of(s,
+	    t->slot[i]) != key; i = (i + 1) & m)
+		;
+	return i;
+}
+
+static uint32_t pair_key(const cp_fpseg *s, uint32_t v) { return s->p[v - 1].key; }
+static uint32_t post_key(const cp_fpseg *s, uint32_t v) { return s->q[v - 1].key; }
+
+/* Make filing v (index + 1) the head of its key's chain; *next gets the
+ * old head. */
+static void head_push(table *t, uint32_t key, uint32_t v, uint32_t *next,
+    uint32_t (*key_of)(const cp_fpseg *, uint32_t),
+    uint64_t (*rehash)(const void *, uint32_t), const cp_fpseg *s)
+{
+	uint32_t i;
+
+	t_grow(t, rehash, s);
+	i = head_find(t, key, key_of, s);
+	*next = t->slot[i];
+	if (!t->slot[i])
+		t->used++;
+	t->slot[i] = v;
+}
+
 void cp_fpseg_pair(cp_fpseg *s, uint32_t ent, uint32_t key)
 {
 	if (s->np == s->pcap) {
@@ -458,7 +498,8 @@ void cp_fpseg_pair(cp_fpseg *s, uint32_t ent, uint32_t key)
 	s->p[s->np].key = key;
 	s->p[s->np].ent = ent;
 	s->np++;
-	t_put(&s->pairs, key_hash(key), s->np, pair_rehash, s);
+	head_push(&s->pairs, key, s->np, &s->p[s->np - 1].next, pair_key,
+	    pair_rehash, s);
 }
 
 void cp_fpseg_post(cp_fpseg *s, uint32_t key, int64_t pub,
@@ -472,7 +513,8 @@ void cp_fpseg_post(cp_fpseg *s, uint32_t key, int64_t pub,
 	s->q[s->nq].pub = pub;
 	memcpy(s->q[s->nq].clu, clu, 16);
 	s->nq++;
-	t_put(&s->posts, key_hash(key), s->nq, post_rehash, s);
+	head_push(&s->posts, key, s->nq, &s->q[s->nq - 1].next, post_key,
+	    post_rehash, s);
 }
 
 const uint32_t *cp_fpseg_keys(const cp_fpseg *s, const cp_fpent *e,
@@ -508,29 +550,25 @@ size_t cp_fpseg_band(cp_fpseg *s, int b, uint32_t bh, cp_fpent **out,
 void cp_fpseg_pairs(const cp_fpseg *s, uint32_t key,
     void (*fn)(const cp_fpent *, void *), void *arg)
 {
-	uint32_t m, i;
+	uint32_t v;
 
 	if (!s->pairs.cap)
 		return;
-	m = s->pairs.cap - 1;
-	for (i = (uint32_t)key_hash(key) & m; s->pairs.slot[i]; i = (i + 1) & m)
-		if (s->p[s->pairs.slot[i] - 1].key == key)
-			fn(ent_at(s, s->p[s->pairs.slot[i] - 1].ent), arg);
+	for (v = s->pairs.slot[head_find(&s->pairs, key, pair_key, s)]; v;
+	    v = s->p[v - 1].next)
+		fn(ent_at(s, s->p[v - 1].ent), arg);
 }
 
 void cp_fpseg_posts(const cp_fpseg *s, uint32_t key,
     void (*fn)(int64_t, const uint8_t *, void *), void *arg)
 {
-	uint32_t m, i;
+	uint32_t v;
 
 	if (!s->posts.cap)
 		return;
-	m = s->posts.cap - 1;
-	for (i = (uint32_t)key_hash(key) & m; s->posts.slot[i]; i = (i + 1) & m) {
-		const post *q = &s->q[s->posts.slot[i] - 1];
-		if (q->key == key)
-			fn(q->pub, q->clu, arg);
-	}
+	for (v = s->posts.slot[head_find(&s->posts, key, post_key, s)]; v;
+	    v = s->q[v - 1].next)
+		fn(s->q[v - 1].pub, s->q[v - 1].clu, arg);
 }
 
 static int hexval(char c)

@@ -11,13 +11,14 @@
  * a thousand or a million fingerprints stored.
  *
  * A segment keeps, per stored signal, 128 bytes (cp_fpent), the 32-bit
- * hashes of its event keys (4 bytes each, about ten), and 4-byte slots
- * in three open-addressing tables (at most 3/4 full):
- *   bands     the 8 LSH bands, by 32 bits of each band's key: a slot per
- *             key, the signals sharing it chained newest first (boiler-
+ * hashes of its event keys (4 bytes each, about ten), and three
+ * open-addressing tables (4-byte slots, at most 3/4 full), each with a
+ * slot per distinct key whose signals are chained newest first:
+ *   bands     the 8 LSH bands, by 32 bits of each band's key (boiler-
  *             plate makes some keys common: a lookup reads only the
  *             newest few);
- *   pairs     one per (account, theme) pair the signal is filed under;
+ *   pairs     the (account, theme) pairs the signal is filed under
+ *             (12 bytes a filing);
  *   postings  for (account, "job:<function>") pairs, the publication
  *             time and the cluster, for the hiring-surge count.
  * Anything found here is a candidate the caller confirms against the full

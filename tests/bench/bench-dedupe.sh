@@ -5,15 +5,24 @@
 # The stored signals are rows exactly as cp-dedupe writes them (signals,
 # clusters, dedupe_fingerprints: the same columns and encodings), copied
 # from a real cp-dedupe run over a second corpus (another seed: other
-# texts from the same kinds of stories about the same account ids) and
-# spread over a year of publication times, so most lie outside the
-# window of the signals measured and about a twelfth inside it.  Going
-# through cp-extract for a million documents would take the bench an
-# hour; copying keeps every column real except the ids and times.  The
+# texts from the same kinds of stories about the same account ids).
+# Going through cp-extract for a million documents would take the bench
+# an hour; copying keeps every column real except the ids and times.  The
 # copies leave out the signals' text (cp-dedupe never reads it back; it
 # would only make the file gigabytes).  A check before the runs proves
 # cp-dedupe reads these rows: a copy of a stored signal, published an
 # hour after a prefilled row of it, must be found as its exact duplicate.
+#
+# When the stored signals were published matters as much as how many
+# there are: cp-dedupe compares a signal with those of its own 7-day
+# window, so what a lookup costs follows how many signals a week holds,
+# not how many weeks are stored.  The flat-cost rows store a history
+# published at the measured stream's own rate (it spans a month), ending
+# with it: 1,000 stored is a day and a half of it, 1,000,000 four years,
+# the state file of a tenant that has run this stream that long.  A last
+# row keeps the harder case: the million published within one year, four
+# times the stream's rate, so every window holds four times as many
+# stored signals as signals arriving.
 . "$CP_TOP/tests/bench/lib.sh"
 docs="$BENCH_DIR/docs.ndjson"
 sigs="$BENCH_DIR/signals.ndjson"
@@ -45,10 +54,17 @@ if [ ! -s "$base" ]; then
 	rm -f "$BENCH_DIR/base-docs.ndjson" "$BENCH_DIR/base-acc"*
 fi
 
-# a state file with N stored signals: row x is a copy of base row
-# (x - 1) % nb + 1, its ids made unique by the copy number, published at
-# a random second of 2026; sig (signals.seq) ascends with publication,
-# as it does when signals arrive in time order
+# the measured stream: how many signals a second, and its last second
+set -- $(jq -r '.published_at | fromdateiso8601' "$sigs" |
+    awk 'NR == 1 || $1 < lo {lo = $1} NR == 1 || $1 > hi {hi = $1}
+    END {printf "%.6f %d", NR / (hi - lo + 1), hi + 1}')
+rate=$1 end=$2
+
+# a state file with N stored signals published over the SPAN seconds
+# before END: row x is a copy of base row (x - 1) % nb + 1, its ids made
+# unique by the copy number, published at a random second of the span;
+# sig (signals.seq) ascends with publication, as it does when signals
+# arrive in time order.  prefill N SPAN
 prefill() {
 	rm -f "$CLIENTPULSE_DB" "$CLIENTPULSE_DB-wal" "$CLIENTPULSE_DB-shm"
 	cp-init --tenant acme -q
@@ -65,7 +81,7 @@ FROM b.dedupe_fingerprints f JOIN b.signals s ON s.seq = f.sig;
 -- again for the ordering)
 CREATE TEMP TABLE t AS
 WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < $1)
-SELECT x, 1767225600 + abs(random() % 31536000) AS pub FROM k;
+SELECT x, $end - 1 - abs(random() % $2) AS pub FROM k;
 CREATE TEMP TABLE pre AS
 SELECT row_number() OVER (ORDER BY pub, x) AS sig, pub,
     (x - 1) / (SELECT count(*) FROM src) AS copy,
@@ -102,7 +118,7 @@ check_reads() {
 	    SELECT f.signal_id, f.cluster_id, f.published + 3600, bf.signal_id
 	    FROM dedupe_fingerprints f JOIN b.dedupe_fingerprints bf
 	    ON substr(bf.signal_id, 13) = substr(f.signal_id, 13)
-	    WHERE f.textkey IS NOT NULL AND f.published > 1767225600 + 8 * 86400
+	    WHERE f.textkey IS NOT NULL AND f.published > $end - 86400
 	    ORDER BY f.sig LIMIT 1")
 	at=$(date -u -d "@$3" +%Y-%m-%dT%H:%M:%SZ)
 	cp "$CLIENTPULSE_DB" "$BENCH_DIR/check.db"
@@ -113,34 +129,64 @@ check_reads() {
 	rm -f "$BENCH_DIR/check.db"
 }
 
-jrate=$(filter_rate "$sigs" jq -c .)
-row "jq -c . over the signals (signals/s)" "$jrate" "baseline"
+# the span of N signals at the stream's rate
+span() { awk -v n="$1" -v r="$rate" 'BEGIN {printf "%d", n / r}'; }
+
+# the median of three runs, each on a fresh copy of the prefilled file
+rate3() {
+	cp "$CLIENTPULSE_DB" "$BENCH_DIR/pristine.db"
+	for i in 1 2 3; do
+		cp "$BENCH_DIR/pristine.db" "$CLIENTPULSE_DB"
+		rm -f "$CLIENTPULSE_DB-wal" "$CLIENTPULSE_DB-shm"
+		echo "$(filter_rate "$sigs" "$@")"
+	done | sort -n | sed -n 2p
+	mv "$BENCH_DIR/pristine.db" "$CLIENTPULSE_DB"
+}
+rss_of() {
+	cp "$CLIENTPULSE_DB" "$BENCH_DIR/pristine.db"
+	BENCH_STDIN="$1" peak_rss_mb cp-dedupe
+	mv "$BENCH_DIR/pristine.db" "$CLIENTPULSE_DB"
+}
+
+jrate=$(for i in 1 2 3; do echo "$(filter_rate "$sigs" jq -c .)"; done | sort -n |
+    sed -n 2p)
+row "jq -c . over the signals (signals/s, median of 3)" "$jrate" "baseline"
 for stored in 1000 1000000; do
-	prefill "$stored"
+	prefill "$stored" "$(span "$stored")"
 	if [ "$stored" = 1000 ]; then
 		ok=$(check_reads)
 		row "prefilled row found as a duplicate" "$ok" "1"
 	fi
-	rate=$(filter_rate "$sigs" cp-dedupe)
-	ratio=$(awk -v r="$rate" -v j="$jrate" 'BEGIN {printf "%.2f", r / j}')
+	r=$(rate3 cp-dedupe)
+	ratio=$(awk -v r="$r" -v j="$jrate" 'BEGIN {printf "%.2f", r / j}')
 	ok=$(awk -v x="$ratio" 'BEGIN {print (x >= 1.3) ? "ok" : "MISS"}')
-	row "cp-dedupe, $stored stored (signals/s)" "$rate" ">= 1.3x jq"
+	row "cp-dedupe, $stored stored (signals/s)" "$r" ">= 1.3x jq"
 	row "cp-dedupe / jq, $stored stored" "$ratio" ">= 1.3 $ok"
-	eval "rate_$stored=$rate"
+	rss=$(rss_of "$sigs")
+	ok=$(awk -v a="$rss" 'BEGIN {print (a < 64) ? "ok" : "MISS"}')
+	row "cp-dedupe peak RSS, $stored stored (MB)" "$rss" "< 64 $ok"
+	eval "rate_$stored=$r"
 done
 flat=$(awk -v a="$rate_1000" -v b="$rate_1000000" 'BEGIN {printf "%.2f", b / a}')
 ok=$(awk -v x="$flat" 'BEGIN {print (x >= 0.8) ? "ok" : "MISS"}')
 row "cp-dedupe rate 1,000,000 / 1,000 stored" "$flat" "about 1 (flat) $ok"
 
-prefill 1000
-rss=$(BENCH_STDIN="$sigs" peak_rss_mb cp-dedupe)
-row "cp-dedupe peak RSS, 1x (MB)" "$rss" "< 64"
+# the harder case: a million within one year
+prefill 1000000 31536000
+r=$(rate3 cp-dedupe)
+ratio=$(awk -v r="$r" -v j="$jrate" 'BEGIN {printf "%.2f", r / j}')
+row "cp-dedupe, 1,000,000 in one year (signals/s)" "$r" "(4x the stream's rate)"
+row "cp-dedupe / jq, 1,000,000 in one year" "$ratio" "(reported)"
+rss=$(rss_of "$sigs")
+ok=$(awk -v a="$rss" 'BEGIN {print (a < 64) ? "ok" : "MISS"}')
+row "cp-dedupe peak RSS, 1,000,000 in one year (MB)" "$rss" "< 64 $ok"
+
 # four times the input under new ids: every copy is new work
 for k in 1 2 3 4; do sed "s/\"id\":\"sig_/\"id\":\"sig_$k/" "$sigs"; done \
     >"$BENCH_DIR/sig4.ndjson"
-prefill 1000
-rss4=$(BENCH_STDIN="$BENCH_DIR/sig4.ndjson" peak_rss_mb cp-dedupe)
+prefill 1000 "$(span 1000)"
+rss4=$(rss_of "$BENCH_DIR/sig4.ndjson")
 ok=$(awk -v a="$rss4" 'BEGIN {print (a < 64) ? "ok" : "MISS"}')
-row "cp-dedupe peak RSS, 4x (MB)" "$rss4" "< 64, flat $ok"
+row "cp-dedupe peak RSS, 4x the input (MB)" "$rss4" "< 64, flat $ok"
 rm -f "$BENCH_DIR/sig4.ndjson" "$CLIENTPULSE_DB"* "$base" \
     "$BENCH_DIR/base-sigs.ndjson"
