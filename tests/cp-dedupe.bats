@@ -205,3 +205,44 @@ STORY='Northwind Labs said on Monday it had agreed to acquire DataLoom, a data-i
 	exec 7>&-
 	wait "$pid"
 }
+
+# run_open MARK OUT: cp-dedupe over sig.ndjson with the checkpoint mark
+# at MARK pages, one commit per record, its input left open until every
+# record is out; prints the WAL's size in frames at that moment
+run_open() {
+	rm -f pipe && mkfifo pipe
+	CLIENTPULSE_DEDUPE_CHECKPOINT=$1 cp-dedupe --batch 1 --emit-updates \
+	    <pipe >"$2" 3>&- &
+	pid=$!
+	exec 7>pipe
+	cat sig.ndjson >&7
+	for i in $(seq 200); do
+		[ "$(wc -l <"$2")" -ge "$(wc -l <sig.ndjson)" ] && break
+		sleep 0.05
+	done
+	echo $(( ($(stat -c %s "$CLIENTPULSE_DB-wal") - 32) / (4096 + 24) ))
+	exec 7>&-
+	wait "$pid"
+}
+
+@test "checkpoints beside the state thread keep the WAL short and change nothing" {
+	cp-init --tenant acme-corp -q
+	jq -c '.meta = ({requires_company_cue, country} | with_entries(select(.value != null)))
+	    | del(.requires_company_cue, .country) | with_entries(select(.value != null))' \
+	    "$FIXTURES/labeled/accounts.ndjson" | cp-account import --tenant acme-corp -q
+	cp-extract "$FIXTURES/labeled/documents.ndjson" >sig.ndjson
+	cp "$CLIENTPULSE_DB" base.db
+	# never checkpointing while it runs, the WAL holds every commit
+	frames=$(run_open 1000000 ref.ndjson)
+	[ "$frames" -gt 300 ]
+	cp base.db "$CLIENTPULSE_DB"
+	rm -f "$CLIENTPULSE_DB-wal" "$CLIENTPULSE_DB-shm"
+	# a mark of 4 pages: copied beside it, rewound, under 4 marks and a
+	# commit
+	frames=$(run_open 4 out.ndjson)
+	[ "$frames" -lt 40 ]
+	cmp out.ndjson ref.ndjson
+	assert_equal "$(sqlite3 "$CLIENTPULSE_DB" 'PRAGMA integrity_check')" ok
+	assert_equal "$(sqlite3 "$CLIENTPULSE_DB" 'SELECT count(*) FROM signals')" \
+	    "$(wc -l <sig.ndjson)"
+}
