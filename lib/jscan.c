@@ -1,4 +1,7 @@
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jscan.h"
@@ -327,18 +330,131 @@ static void decode(const char *v, size_t n, strbuf *sb)
 	}
 }
 
+/*
+ * Building values from text the scanner has accepted (so no grammar is
+ * checked again; the line's UTF-8 was checked before it was scanned).
+ * Several times faster than json_loadb, which lexes every character
+ * again; it refuses what json_loadb would: an integer beyond int64, a
+ * real beyond a double, a duplicate key.
+ */
+static void skip_ws(const char *s, size_t n, size_t *i)
+{
+	while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' ||
+	    s[*i] == '\r'))
+		(*i)++;
+}
+
+/* The string literal at s[*i] decoded into sb (reset first). */
+static void build_string(const char *s, size_t *i, strbuf *sb)
+{
+	size_t st = *i, j = st + 1;
+
+	while (s[j] != '"')
+		j += s[j] == '\\' ? 2 : 1;
+	*i = j + 1;
+	sb_reset(sb);
+	decode(s + st, *i - st, sb);
+}
+
+static json_t *build_number(const char *s, size_t n, size_t *i)
+{
+	size_t st = *i, len;
+	int real = 0;
+	char small[64], *buf, *end;
+	json_t *v = NULL;
+
+	while (*i < n && strchr("+-.eE0123456789", s[*i]) && s[*i]) {
+		if (s[*i] == '.' || s[*i] == 'e' || s[*i] == 'E')
+			real = 1;
+		(*i)++;
+	}
+	len = *i - st;
+	buf = len < sizeof small ? small : xmalloc(len + 1);
+	memcpy(buf, s + st, len);
+	buf[len] = '\0';
+	errno = 0;
+	if (!real) {
+		long long ll = strtoll(buf, &end, 10);
+		if (errno != ERANGE)
+			v = json_integer((json_int_t)ll);
+	} else {
+		double d = strtod(buf, &end);
+		if (!(errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL)))
+			v = json_real(d);
+	}
+	if (buf != small)
+		free(buf);
+	return v;
+}
+
+static json_t *build(const char *s, size_t n, size_t *i, strbuf *sb)
+{
+	json_t *c, *v;
+	char close;
+
+	switch (s[*i]) {
+	case '"':
+		build_string(s, i, sb);
+		return json_stringn_nocheck(sb->buf ? sb->buf : "", sb->len);
+	case 't': *i += 4; return json_true();
+	case 'f': *i += 5; return json_false();
+	case 'n': *i += 4; return json_null();
+	case '[': case '{': break;
+	default: return build_number(s, n, i);
+	}
+	close = s[*i] == '[' ? ']' : '}';
+	c = close == ']' ? json_array() : json_object();
+	(*i)++;
+	for (;;) {
+		skip_ws(s, n, i);
+		if (s[*i] == close)
+			break;
+		if (s[*i] == ',') {
+			(*i)++;
+			skip_ws(s, n, i);
+		}
+		if (close == ']') {
+			if (!(v = build(s, n, i, sb)) || json_array_append_new(c, v))
+				goto fail;
+			continue;
+		}
+		{
+			char small[64], *key;
+			size_t klen;
+			int bad;
+			build_string(s, i, sb);
+			klen = sb->len;
+			key = klen < sizeof small ? small : xmalloc(klen + 1);
+			memcpy(key, sb->buf ? sb->buf : "", klen);
+			key[klen] = '\0';
+			skip_ws(s, n, i);
+			(*i)++;            /* the colon */
+			skip_ws(s, n, i);
+			bad = json_object_getn(c, key, klen) != NULL ||
+			    !(v = build(s, n, i, sb)) ||
+			    json_object_setn_new_nocheck(c, key, klen, v);
+			if (key != small)
+				free(key);
+			if (bad)
+				goto fail;
+		}
+	}
+	(*i)++;
+	return c;
+fail:
+	json_decref(c);
+	return NULL;
+}
+
 json_t *cp_jvalue(const cp_jmember *m)
 {
-	if (m->vlen >= 2 && m->val[0] == '"') {
-		strbuf sb = CP_STRBUF_INIT;
-		json_t *r;
-		decode(m->val, m->vlen, &sb);
-		r = json_stringn_nocheck(sb.buf ? sb.buf : "", sb.len);
-		sb_free(&sb);
-		return r;
-	}
-	return json_loadb(m->val, m->vlen, JSON_DECODE_ANY |
-	    JSON_REJECT_DUPLICATES, NULL);
+	strbuf sb = CP_STRBUF_INIT;
+	size_t i = 0;
+	json_t *r;
+
+	r = build(m->val, m->vlen, &i, &sb);
+	sb_free(&sb);
+	return r;
 }
 
 static cp_jkeep *kept(cp_jkeep *keep, size_t nkeep, const cp_jmember *m)

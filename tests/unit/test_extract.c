@@ -100,6 +100,56 @@ static void test_fingerprints(void)
 	    "simhash: nearer texts, fewer bits apart");
 }
 
+/* cp_jvalue builds what json_loadb would from the same text, and refuses
+ * what it refuses. */
+static void test_jvalue_like_jansson(void)
+{
+	static const char *vals[] = {
+		"[]", "{}", " [ 1 , 2 ,3 ] ", "[-0, 0.5, -1.5e3, 1E2, 2e-3, 1e-400]",
+		"9223372036854775807", "-9223372036854775808",
+		"{\"k\u00e9y\" : {\"a\":[true,false,null]}, \"b\\\"q\":\"v\\n\\t\\/\"}",
+		"[[[[[\"deep\"]]]]]",
+		"[{\"kind\":\"money\",\"value\":757900000000,\"currency\":\"USD\"}]",
+		"\"\\ud83d\\ude00 x\"", "123456789012345678901234567890.5",
+	};
+	static const char *bad[] = {
+		"9223372036854775808", "-9223372036854775809", "1e400", "[-1e999]",
+		"{\"a\":1,\"a\":2}", "[{\"b\":{\"c\":1,\"c\":1}}]",
+	};
+	char obj[512], err[200];
+	cp_jmember m[2];
+	size_t i;
+
+	for (i = 0; i < sizeof vals / sizeof *vals; i++) {
+		json_t *a, *b;
+		snprintf(obj, sizeof obj, "{\"x\":%s}", vals[i]);
+		if (cp_jscan_object(obj, strlen(obj), m, 2, err, sizeof err) != 1) {
+			ok(0, "jvalue: %s scans (%s)", vals[i], err);
+			continue;
+		}
+		a = cp_jvalue(&m[0]);
+		b = json_loadb(m[0].val, m[0].vlen, JSON_DECODE_ANY |
+		    JSON_REJECT_DUPLICATES, NULL);
+		ok(a && b && json_equal(a, b), "jvalue: %s as jansson loads it",
+		    vals[i]);
+		json_decref(a);
+		json_decref(b);
+	}
+	for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+		json_t *a;
+		snprintf(obj, sizeof obj, "{\"x\":%s}", bad[i]);
+		if (cp_jscan_object(obj, strlen(obj), m, 2, err, sizeof err) != 1) {
+			ok(0, "jvalue: %s scans (%s)", bad[i], err);
+			continue;
+		}
+		a = cp_jvalue(&m[0]);
+		ok(!a && !json_loadb(m[0].val, m[0].vlen, JSON_DECODE_ANY |
+		    JSON_REJECT_DUPLICATES, NULL), "jvalue: %s refused, as by "
+		    "jansson", bad[i]);
+		json_decref(a);
+	}
+}
+
 static void test_jscan(void)
 {
 	cp_jmember m[8];
@@ -120,6 +170,7 @@ static void test_jscan(void)
 	    "jscan: lone surrogate refused");
 	ok(cp_jscan_object("[1]", 3, m, 8, err, sizeof err) < 0 &&
 	    !strcmp(err, "not a JSON object"), "jscan: not an object");
+	test_jvalue_like_jansson();
 }
 
 int main(void)
