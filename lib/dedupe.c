@@ -1013,6 +1013,12 @@ struct cp_dedupe_prep {
 	int postings;                /* some are (account, job:…) */
 	long pub;
 	char *accs, *themes, *ents; /* serialised for the signals row */
+	/* worked out here, off the state thread: the members the row
+	 * stores, the id of the cluster it would start, the time */
+	const char *doc, *source, *url, *title, *text, *lang, *pub_at,
+	    *fetched_at;
+	char newclu[CP_ID_MAX];
+	char now[CP_TIME_MAX];
 };
 
 /* ---- storing ---------------------------------------------------------- */
@@ -1055,27 +1061,23 @@ static void remember(cp_dedupe *d, int64_t tenant, const cp_dedupe_prep *x,
 static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
     const char *cluster, int64_t *rowid)
 {
-	const json_t *sig = x->sig;
-	char now[CP_TIME_MAX];
 	int rc;
 
-	cp_time_format(cp_now(), now);
 	sqlite3_bind_int64(d->sig_ins, 1, tenant);
 	cp_db_bind_text(d->sig_ins, 2, x->id);
 	cp_db_bind_text(d->sig_ins, 3, x->accs);
-	cp_db_bind_text(d->sig_ins, 4, cp_json_strd(sig, "document_id", ""));
+	cp_db_bind_text(d->sig_ins, 4, x->doc);
 	cp_db_bind_text(d->sig_ins, 5, cluster);
-	cp_db_bind_text(d->sig_ins, 6, cp_json_str(sig, "source"));
-	cp_db_bind_text(d->sig_ins, 7, cp_json_str(sig, "url"));
-	cp_db_bind_text(d->sig_ins, 8, cp_json_str(sig, "title"));
-	sqlite3_bind_text(d->sig_ins, 9, cp_json_strd(sig, "text", ""),
-	    (int)x->tl, SQLITE_STATIC);
-	cp_db_bind_text(d->sig_ins, 10, cp_json_str(sig, "lang"));
+	cp_db_bind_text(d->sig_ins, 6, x->source);
+	cp_db_bind_text(d->sig_ins, 7, x->url);
+	cp_db_bind_text(d->sig_ins, 8, x->title);
+	sqlite3_bind_text(d->sig_ins, 9, x->text, (int)x->tl, SQLITE_STATIC);
+	cp_db_bind_text(d->sig_ins, 10, x->lang);
 	cp_db_bind_text(d->sig_ins, 11, x->themes);
 	cp_db_bind_text(d->sig_ins, 12, x->ents);
-	cp_db_bind_text(d->sig_ins, 13, cp_json_str(sig, "published_at"));
-	cp_db_bind_text(d->sig_ins, 14, cp_json_str(sig, "fetched_at"));
-	cp_db_bind_text(d->sig_ins, 15, now);
+	cp_db_bind_text(d->sig_ins, 13, x->pub_at);
+	cp_db_bind_text(d->sig_ins, 14, x->fetched_at);
+	cp_db_bind_text(d->sig_ins, 15, x->now);
 	if ((rc = cp_db_step_done(d->db, d->sig_ins)))
 		return rc;
 	*rowid = sqlite3_last_insert_rowid(d->db);
@@ -1097,14 +1099,12 @@ static int store(cp_dedupe *d, int64_t tenant, const struct cp_dedupe_prep *x,
 	return 0;
 }
 static int cluster_join(cp_dedupe *d, int64_t tenant, const char *cluster,
-    const char *pub_at, cp_dedupe_result *r)
+    const char *pub_at, const char *now, cp_dedupe_result *r)
 {
-	char now[CP_TIME_MAX];
 	int rc;
 
 	/* one statement finds, updates and reports the cluster: its lead
 	 * and its size, this signal included */
-	cp_time_format(cp_now(), now);
 	sqlite3_bind_int64(d->cl_upd, 1, tenant);
 	cp_db_bind_text(d->cl_upd, 2, cluster);
 	cp_db_bind_text(d->cl_upd, 3, pub_at);
@@ -1121,11 +1121,8 @@ static int cluster_join(cp_dedupe *d, int64_t tenant, const char *cluster,
 }
 
 static int cluster_new(cp_dedupe *d, int64_t tenant, const char *cluster,
-    const char *lead, const char *pub_at)
+    const char *lead, const char *pub_at, const char *now)
 {
-	char now[CP_TIME_MAX];
-
-	cp_time_format(cp_now(), now);
 	sqlite3_bind_int64(d->cl_new, 1, tenant);
 	cp_db_bind_text(d->cl_new, 2, cluster);
 	cp_db_bind_text(d->cl_new, 3, lead);
@@ -1271,6 +1268,17 @@ cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
 	x->accs = dumps(json_object_get(sig, "account_ids"));
 	x->themes = dumps(json_object_get(sig, "themes"));
 	x->ents = dumps(json_object_get(sig, "entities"));
+	x->doc = cp_json_strd(sig, "document_id", "");
+	x->source = cp_json_str(sig, "source");
+	x->url = cp_json_str(sig, "url");
+	x->title = cp_json_str(sig, "title");
+	x->text = text;
+	x->lang = cp_json_str(sig, "lang");
+	x->pub_at = pub_at;
+	x->fetched_at = cp_json_str(sig, "fetched_at");
+	cp_make_id4(x->newclu, "clu_", cp_json_str(sig, "tenant"), x->id, NULL,
+	    NULL);
+	cp_time_format(cp_now(), x->now);
 	return x;
 }
 
@@ -1334,13 +1342,12 @@ int cp_dedupe_apply(cp_dedupe *d, int64_t tenant, cp_dedupe_prep *x,
 
 	if (dc.have) {
 		snprintf(cluster, sizeof cluster, "%s", dc.best.cluster_id);
-		if ((rc = cluster_join(d, tenant, cluster, pub_at, r)))
+		if ((rc = cluster_join(d, tenant, cluster, pub_at, x->now, r)))
 			goto out;
 	} else {
-		cp_make_id4(cluster, "clu_", cp_json_str(sig, "tenant"), id, NULL,
-		    NULL);
+		snprintf(cluster, sizeof cluster, "%s", x->newclu);
 		r->is_new = 1;
-		if ((rc = cluster_new(d, tenant, cluster, id, pub_at)))
+		if ((rc = cluster_new(d, tenant, cluster, id, pub_at, x->now)))
 			goto out;
 	}
 	snprintf(r->cluster_id, sizeof r->cluster_id, "%s", cluster);

@@ -1,5 +1,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "id.h"
@@ -17,11 +18,29 @@ static void tohex(const unsigned char *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* SHA-256 fetched from the provider once: OpenSSL 3 looks EVP_sha256()
+ * up again on every use, which cost more than hashing an id.  Once per
+ * process, whichever thread gets here first (cp-dedupe makes ids in
+ * two); never freed (the process holds it to the end). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md ? (const EVP_MD *)sha256_md : EVP_sha256();
+}
+
 void cp_sha256(const void *data, size_t len, unsigned char out[32])
 {
 	unsigned int n = 32;
 
-	if (!EVP_Digest(data, len, out, &n, EVP_sha256(), NULL))
+	if (!EVP_Digest(data, len, out, &n, sha256(), NULL))
 		cp_die(70, "sha256 failed");
 }
 
@@ -52,7 +71,7 @@ void cp_make_id(char out[CP_ID_MAX], const char *prefix,
 	unsigned int dl = 32;
 	size_t i, pl = strlen(prefix);
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+	if (!ctx || !EVP_DigestInit_ex(ctx, sha256(), NULL))
 		cp_die(70, "sha256 failed");
 	for (i = 0; i < n; i++) {
 		const char *p = parts[i] ? parts[i] : "";
