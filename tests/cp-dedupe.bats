@@ -173,12 +173,18 @@ STORY='Northwind Labs said on Monday it had agreed to acquire DataLoom, a data-i
 	assert_output 1
 }
 
-@test "the labeled corpus: one story per cluster label" {
+# labeled_signals: the labeled corpus's accounts under tenant acme-corp,
+# its documents through cp-extract into sig.ndjson
+labeled_signals() {
 	cp-init --tenant acme-corp -q
 	jq -c '.meta = ({requires_company_cue, country} | with_entries(select(.value != null)))
 	    | del(.requires_company_cue, .country) | with_entries(select(.value != null))' \
 	    "$FIXTURES/labeled/accounts.ndjson" | cp-account import --tenant acme-corp -q
 	cp-extract "$FIXTURES/labeled/documents.ndjson" >sig.ndjson
+}
+
+@test "the labeled corpus: one story per cluster label" {
+	labeled_signals
 	run -0 cp-dedupe --emit-updates sig.ndjson
 	assert_equal "$(echo "$output" | wc -l)" "$(wc -l <sig.ndjson)"
 	stories=$(jq -r .cluster "$FIXTURES/labeled/labels.ndjson" | sort -u | wc -l)
@@ -226,11 +232,7 @@ run_open() {
 }
 
 @test "checkpoints beside the state thread keep the WAL short and change nothing" {
-	cp-init --tenant acme-corp -q
-	jq -c '.meta = ({requires_company_cue, country} | with_entries(select(.value != null)))
-	    | del(.requires_company_cue, .country) | with_entries(select(.value != null))' \
-	    "$FIXTURES/labeled/accounts.ndjson" | cp-account import --tenant acme-corp -q
-	cp-extract "$FIXTURES/labeled/documents.ndjson" >sig.ndjson
+	labeled_signals
 	cp "$CLIENTPULSE_DB" base.db
 	# never checkpointing while it runs, the WAL holds every commit
 	frames=$(run_open 1000000 ref.ndjson)
