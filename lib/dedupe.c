@@ -295,38 +295,28 @@ static void row_file(cp_dedupe *d, cp_fpseg *s, row *r)
 	d->nrows++;
 }
 
-static int by_sig(const void *a, const void *b)
-{
-	const row *x = a, *y = b;
-	return x->e.sig < y->e.sig ? -1 : x->e.sig > y->e.sig;
-}
-
 /* Read a segment from the state file: every fingerprint of the tenant
- * published in the week (one range scan), or its job postings only;
- * filed oldest first, as the band chains want them. */
+ * published in the week (one range scan), or its job postings only,
+ * filed as they come.  They come in order of publication, which is
+ * nearly the order of sig that the band chains keep (signals are stored
+ * roughly as they are published); one out of order is linked in at its
+ * place down its chains.  Not gathered and sorted first: a busy week's
+ * rows, held whole, took several MB more at the peak. */
 static int seg_load(cp_dedupe *d, int64_t tenant, long week, int kind)
 {
 	sqlite3_stmt *st = kind == CP_FPX_FULL ? d->load : d->load_posts;
 	cp_fpseg *s = cp_fpx_seg_new(d->fx, tenant, week, kind);
-	row *rows = NULL;
-	size_t n = 0, cap = 0, i;
 	int rc;
 
 	sqlite3_bind_int64(st, 1, tenant);
 	sqlite3_bind_int64(st, 2, (int64_t)week * WEEK);
 	sqlite3_bind_int64(st, 3, (int64_t)(week + 1) * WEEK);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap)
-			rows = xrealloc(rows, (cap = cap ? cap * 2 : 256) *
-			    sizeof *rows);
-		row_read(st, &rows[n++]);
+		row r;
+		row_read(st, &r);
+		row_file(d, s, &r);
 	}
 	sqlite3_reset(st);
-	if (n > 1)
-		qsort(rows, n, sizeof *rows, by_sig);
-	for (i = 0; i < n; i++)
-		row_file(d, s, &rows[i]);
-	free(rows);
 	d->nseg++;
 	return rc == SQLITE_DONE ? 0 : cp_db_error(d->db, "read fingerprints");
 }
@@ -1213,6 +1203,26 @@ static void explain(const char *id, const decision *dc, const decision *nb,
 	}
 }
 
+/*
+ * The id of the cluster a signal starts: "clu_", the week of its
+ * publication (4 hex digits: weeks since the epoch, modulo 65536), then
+ * 28 hex digits of the hash of its tenant and id.  The same signal always
+ * makes the same id (a rerun finds it), and the stories of one week sit
+ * side by side in the clusters table: the corroborations that update
+ * them, all within the window, touch a few of its pages, not a page
+ * anywhere in the file each.
+ */
+static void new_cluster_id(char out[CP_ID_MAX], const char *tenant,
+    const char *id, long pub)
+{
+	char wk[5];
+
+	cp_make_id4(out, "clu_", tenant, id, NULL, NULL);
+	snprintf(wk, sizeof wk, "%04lx",
+	    (unsigned long)week_of(pub) & 0xffffUL);
+	memcpy(out + 4, wk, 4);
+}
+
 cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
     char *err, size_t errlen)
 {
@@ -1276,8 +1286,7 @@ cp_dedupe_prep *cp_dedupe_prepare(const cp_dedupe_opts *o, json_t *sig,
 	x->lang = cp_json_str(sig, "lang");
 	x->pub_at = pub_at;
 	x->fetched_at = cp_json_str(sig, "fetched_at");
-	cp_make_id4(x->newclu, "clu_", cp_json_str(sig, "tenant"), x->id, NULL,
-	    NULL);
+	new_cluster_id(x->newclu, cp_json_str(sig, "tenant"), x->id, x->pub);
 	cp_time_format(cp_now(), x->now);
 	return x;
 }

@@ -62,9 +62,10 @@ rate=$1 end=$2
 
 # a state file with N stored signals published over the SPAN seconds
 # before END: row x is a copy of base row (x - 1) % nb + 1, its ids made
-# unique by the copy number, published at a random second of the span;
-# sig (signals.seq) ascends with publication, as it does when signals
-# arrive in time order.  prefill N SPAN
+# unique by the copy number; each copy of a story begins at a random
+# second of the span, its reports as far apart as in the base run; sig
+# (signals.seq) ascends with publication, as it does when signals arrive
+# in time order.  prefill N SPAN
 prefill() {
 	rm -f "$CLIENTPULSE_DB" "$CLIENTPULSE_DB-wal" "$CLIENTPULSE_DB-shm"
 	cp-init --tenant acme -q
@@ -72,24 +73,34 @@ prefill() {
 PRAGMA journal_mode = WAL;
 ATTACH '$base' AS b;
 CREATE TEMP TABLE src AS
-SELECT row_number() OVER (ORDER BY f.sig) AS n, f.published, f.signal_id,
-    f.cluster_id, f.simhash, f.minhash, f.textkey, f.keys, f.pairs,
-    f.postings, s.account_ids, s.document_id, s.source, s.url, s.title,
-    s.lang, s.themes, s.entities
+SELECT row_number() OVER (ORDER BY f.sig) AS n, f.published,
+    f.published - min(f.published) OVER (PARTITION BY f.cluster_id) AS off,
+    f.signal_id, f.cluster_id, f.simhash, f.minhash, f.textkey, f.keys,
+    f.pairs, f.postings, s.account_ids, s.document_id, s.source, s.url,
+    s.title, s.lang, s.themes, s.entities
 FROM b.dedupe_fingerprints f JOIN b.signals s ON s.seq = f.sig;
--- (the times in a table of their own: in a view random() would be drawn
--- again for the ordering)
-CREATE TEMP TABLE t AS
+CREATE TEMP TABLE xs AS
 WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < $1)
-SELECT x, $end - 1 - abs(random() % $2) AS pub FROM k;
+SELECT x, (x - 1) / (SELECT count(*) FROM src) AS copy,
+    (x - 1) % (SELECT count(*) FROM src) + 1 AS n FROM k;
+-- each copy of a story at a random time of the span, its reports as far
+-- apart as they were (the times in a table of their own: in a view
+-- random() would be drawn again)
+CREATE TEMP TABLE g AS
+SELECT copy, cluster_id, $end - 1 - abs(random() % $2) AS t0
+FROM (SELECT DISTINCT xs.copy, s.cluster_id FROM xs JOIN src s ON s.n = xs.n);
 CREATE TEMP TABLE pre AS
-SELECT row_number() OVER (ORDER BY pub, x) AS sig, pub,
-    (x - 1) / (SELECT count(*) FROM src) AS copy,
-    (x - 1) % (SELECT count(*) FROM src) + 1 AS n FROM t;
+SELECT row_number() OVER (ORDER BY pub, x) AS sig, pub, t0, copy, n FROM (
+    SELECT xs.x, xs.copy, xs.n, g.t0, min(g.t0 + s.off, $end - 1) AS pub
+    FROM xs JOIN src s ON s.n = xs.n
+    JOIN g ON g.copy = xs.copy AND g.cluster_id = s.cluster_id);
+-- ids as cp-dedupe makes them, unique by the copy number: a cluster id
+-- begins with the week its story began
 CREATE TEMP VIEW rows AS
 SELECT p.sig, p.pub, s.*,
     printf('sig_%08x', p.copy) || substr(s.signal_id, 13) AS sid,
-    printf('clu_%08x', p.copy) || substr(s.cluster_id, 13) AS cid,
+    printf('clu_%04x%08x', (p.t0 / 604800) % 65536, p.copy) ||
+        substr(s.cluster_id, 17) AS cid,
     printf('doc_%08x', p.copy) || substr(s.document_id, 13) AS did,
     strftime('%Y-%m-%dT%H:%M:%SZ', p.pub, 'unixepoch') AS at
 FROM pre p JOIN src s ON s.n = p.n;
