@@ -108,15 +108,8 @@ typedef struct state {
 	item dead[DEAD];
 	size_t ndead;
 	int failed;                 /* the state thread stopped: its status */
-	double idle_state, idle_read;  /* seconds each waited on the other */
+	double waited_state, waited_read;  /* seconds each waited on the other */
 } state;
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int64_t tenant_id(const state *s, const char *name)
 {
@@ -264,10 +257,10 @@ static void *worker(void *arg)
 			done.prep = NULL;
 		}
 		if (!s->count) {
-			double t0 = mono();
+			double t0 = cp_monotonic();
 			while (!s->count)
 				pthread_cond_wait(&s->nonempty, &s->mu);
-			s->idle_state += mono() - t0;
+			s->waited_state += cp_monotonic() - t0;
 		}
 		it = s->q[s->head];
 		s->head = (s->head + 1) % QUEUE;
@@ -310,7 +303,7 @@ static void *worker(void *arg)
 		struct timespec ts;
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 		cp_debug("state thread: %.3f s CPU, %.3f s waiting for records",
-		    ts.tv_sec + ts.tv_nsec / 1e9, s->idle_state);
+		    ts.tv_sec + ts.tv_nsec / 1e9, s->waited_state);
 	}
 	return (void *)(intptr_t)rc;
 }
@@ -339,10 +332,10 @@ static int push(state *s, item *it)
 
 	pthread_mutex_lock(&s->mu);
 	if (full(s, it)) {
-		double t0 = mono();
+		double t0 = cp_monotonic();
 		while (full(s, it))
 			pthread_cond_wait(&s->nonfull, &s->mu);
-		s->idle_read += mono() - t0;
+		s->waited_read += cp_monotonic() - t0;
 	}
 	s->q[(s->head + s->count) % QUEUE] = *it;
 	s->count++;
@@ -522,7 +515,7 @@ int main(int argc, char **argv)
 		struct timespec ts;
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 		cp_debug("reading thread: %.3f s CPU, %.3f s waiting for room",
-		    ts.tv_sec + ts.tv_nsec / 1e9, s.idle_read);
+		    ts.tv_sec + ts.tv_nsec / 1e9, s.waited_read);
 	}
 	memset(&end, 0, sizeof end);
 	push(&s, &end);

@@ -244,12 +244,14 @@ static uint64_t hex64(const char *s)
 	return cp_fp_parse(h, &v) ? v : 0;
 }
 
-/* A fingerprint row (columns as in cols) as the window keeps it. */
+/* A fingerprint row (columns as in cols) as the window keeps it; the
+ * texts are the statement's, valid until its next step (a row is filed
+ * as soon as it is read). */
 typedef struct row {
 	cp_fpent e;
 	int banded;
 	int64_t tenant;
-	char *pairs, *cluster, *keys;
+	const char *pairs, *cluster, *keys;
 } row;
 
 static void row_read(sqlite3_stmt *st, row *r)
@@ -270,12 +272,12 @@ static void row_read(sqlite3_stmt *st, row *r)
 	cp_minhash_sketch(mh, r->e.sk);
 	for (b = 0; b < CP_MH_BANDS; b++)
 		r->e.bh[b] = (uint32_t)cp_minhash_band(mh, b);
-	r->pairs = xstrdup(cp_db_col_text(st, 5));
-	r->cluster = xstrdup(cp_db_col_text(st, 6));
-	r->keys = xstrdup(cp_db_col_text(st, 7));
+	r->pairs = cp_db_col_text(st, 5);
+	r->cluster = cp_db_col_text(st, 6);
+	r->keys = cp_db_col_text(st, 7);
 }
 
-/* File a row in segment s (all of it, or its postings) and free it. */
+/* File a row in segment s (all of it, or its postings). */
 static void row_file(cp_dedupe *d, cp_fpseg *s, row *r)
 {
 	filing f;
@@ -289,9 +291,6 @@ static void row_file(cp_dedupe *d, cp_fpseg *s, row *r)
 		f.ent = cp_fpseg_add(s, &r->e, r->banded, kh,
 		    keys_hash(r->keys, kh));
 	pairs_each(d, r->tenant, r->pairs, file_pair, &f);
-	free(r->pairs);
-	free(r->cluster);
-	free(r->keys);
 	d->nrows++;
 }
 

@@ -29,8 +29,10 @@ typedef struct cp_jmember {
 int cp_jscan_object(const char *s, size_t n, cp_jmember *m, size_t max,
     char *err, size_t errlen);
 
-/* The value of a member as a jansson value (new reference, NULL when it
- * does not load); strings are decoded directly, other values parsed. */
+/* The value of a member (found by cp_jscan_object, so already checked)
+ * as a jansson value: a new reference, or NULL for what json_loadb would
+ * refuse too (an integer beyond int64, a real beyond a double, a
+ * duplicate key).  Built from the text directly, without lexing it again. */
 json_t *cp_jvalue(const cp_jmember *m);
 
 /* Is the raw key equal to k? */
